@@ -1,0 +1,158 @@
+"""Model registry: ``create_model`` is the single front door.
+
+Each architecture variant is a small factory function registered with
+:func:`register_model`; it merges its defaults with the user's keyword arguments
+(the user's win). Pretrained weights are registered separately as
+:class:`~cgan_zoo._pretrained.PretrainedCfg` entries named ``architecture.tag``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from torch import nn
+
+from ._pretrained import PretrainedCfg
+from .errors import InvalidConfigError, WeightsError
+
+__all__ = [
+    "register_model",
+    "register_pretrained",
+    "create_model",
+    "list_models",
+    "list_pretrained",
+    "get_pretrained_cfg",
+    "resolve_pretrained_folder",
+]
+
+F = TypeVar("F", bound=Callable[..., nn.Module])
+_MODELS: dict[str, Callable[..., nn.Module]] = {}
+_PRETRAINED: dict[str, PretrainedCfg] = {}
+
+
+def register_model(fn: F) -> F:
+    """Register a model factory under its function name.
+
+    Example:
+        >>> from cgan_zoo import UNetGenerator
+        >>> @register_model
+        ... def my_unet(**kwargs):
+        ...     return UNetGenerator(**{"base_channels": 16, **kwargs})
+        >>> "my_unet" in list_models("my_*")
+        True
+    """
+    _MODELS[fn.__name__] = fn
+    return fn
+
+
+def register_pretrained(cfg: PretrainedCfg) -> PretrainedCfg:
+    """Register a set of pretrained weights. The first tag of an architecture is its default."""
+    if cfg.architecture not in _MODELS:
+        raise InvalidConfigError(f"pretrained {cfg.name!r} names unknown architecture {cfg.architecture!r}.")
+    if cfg.hub_id and not cfg.revision:
+        raise InvalidConfigError(f"pretrained {cfg.name!r} is on the Hub but has no pinned revision.")
+    _PRETRAINED[cfg.name] = cfg
+    return cfg
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Sorted names of registered architectures matching a shell-style pattern.
+
+    Example:
+        >>> list_models("patchgan_*")[:3]
+        ['patchgan_1', 'patchgan_142', 'patchgan_16']
+    """
+    return sorted(n for n in _MODELS if fnmatch.fnmatch(n, pattern))
+
+
+def list_pretrained(pattern: str = "*") -> list[str]:
+    """Sorted ``architecture.tag`` names of registered pretrained weights.
+
+    Example:
+        >>> all("." in name for name in list_pretrained())
+        True
+    """
+    return sorted(n for n in _PRETRAINED if fnmatch.fnmatch(n, pattern))
+
+
+def get_pretrained_cfg(name: str) -> PretrainedCfg:
+    """Look up pretrained weights by ``"arch.tag"`` or by ``"arch"`` (its default tag).
+
+    Raises:
+        InvalidConfigError: Listing the available names.
+    """
+    if name in _PRETRAINED:
+        return _PRETRAINED[name]
+    for cfg in _PRETRAINED.values():
+        if cfg.architecture == name:
+            return cfg
+    raise InvalidConfigError(
+        f"no pretrained weights named {name!r}; available: {list_pretrained() or 'none'}."
+    )
+
+
+def resolve_pretrained_folder(cfg: PretrainedCfg, *, cache_dir: str | os.PathLike | None = None) -> Path | str:
+    """Return the bundled folder of ``cfg``, or its Hub id (resolved later, offline-capable)."""
+    if cfg.bundled:
+        folder = Path(str(resources.files("cgan_zoo") / "weights" / cfg.bundled))
+        if not (folder / "model.safetensors").is_file():
+            raise WeightsError(
+                f"bundled weights {cfg.name!r} are missing from the installation ({folder}); "
+                "reinstall cgan-zoo."
+            )
+        return folder
+    if cfg.hub_id:
+        return cfg.hub_id
+    raise WeightsError(f"pretrained {cfg.name!r} has neither bundled weights nor a Hub id.")
+
+
+def create_model(name: str, pretrained: bool = False, **overrides: Any) -> nn.Module:
+    """Create a registered model, optionally with pretrained weights.
+
+    Args:
+        name: Architecture name (see :func:`list_models`) or, with ``pretrained=True``,
+            a full ``"arch.tag"`` weights name (see :func:`list_pretrained`).
+        pretrained: Load the pretrained weights (checked against their sha256).
+        **overrides: Constructor arguments that replace the variant's defaults. With
+            ``pretrained=True`` they must keep tensor shapes (e.g. ``dropout=0.0``).
+            ``encoder_weights=path`` (and ``encoder_key_map=...``) loads a local ImageNet
+            encoder into timm-encoder models.
+
+    Returns:
+        The model (in eval mode when pretrained).
+
+    Raises:
+        InvalidConfigError: For an unknown name, listing close matches.
+
+    Example:
+        >>> g = create_model("pix2pix_unet256")
+        >>> g.num_parameters()
+        54409858
+    """
+    arch = name.split(".", 1)[0]
+    if arch not in _MODELS:
+        close = [n for n in _MODELS if arch.split("_")[0] in n][:8]
+        raise InvalidConfigError(
+            f"unknown model {name!r}. Similar names: {close or list_models()[:8]}; "
+            "see cgan_zoo.list_models() or `cgan-zoo models`."
+        )
+    encoder_weights = overrides.pop("encoder_weights", None)
+    encoder_key_map = overrides.pop("encoder_key_map", "identity")
+    if pretrained:
+        from .hub import HubModel
+
+        cfg = get_pretrained_cfg(name)
+        source = resolve_pretrained_folder(cfg)
+        hub_kwargs = {"revision": cfg.revision} if cfg.hub_id else {}
+        return HubModel.from_pretrained(source, sha256=cfg.sha256, **hub_kwargs, **overrides)
+    model = _MODELS[arch](**overrides)
+    if encoder_weights is not None:
+        from .models.encoder_weights import load_encoder_weights
+
+        load_encoder_weights(model, encoder_weights, key_map=encoder_key_map)
+    return model

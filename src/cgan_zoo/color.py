@@ -1,0 +1,180 @@
+"""RGB ↔ CIE Lab in torch, and the one normalisation contract shared by training and inference.
+
+Conversions use kornia (sRGB, D65 white, 2° observer — the same definition as
+``skimage.color``). They are differentiable and batched. ``lab_to_rgb`` is gamut-safe:
+out-of-gamut colours are clipped to [0, 1] in RGB, never wrapped.
+
+The model-facing contract (version ``"lab-v1"``):
+
+* ``L`` in [0, 100] is scaled to [-1, 1] by ``L / 50 - 1``;
+* ``a, b`` are divided by ``ab_scale`` (110 by default, stored in every colorization
+  model's config) and clamped to [-1, 1].
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ._validation import check_finite
+from .errors import InvalidInputError
+
+__all__ = [
+    "DEFAULT_AB_SCALE",
+    "rgb_to_lab",
+    "lab_to_rgb",
+    "rgb_to_gray",
+    "normalize_l",
+    "denormalize_l",
+    "normalize_ab",
+    "denormalize_ab",
+    "rgb_to_model_lab",
+    "model_lab_to_rgb",
+]
+
+DEFAULT_AB_SCALE = 110.0
+
+
+def _check_rgb(x: torch.Tensor, name: str) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}.")
+    if x.ndim < 3 or x.shape[-3] != 3:
+        raise InvalidInputError(
+            f"{name} must have shape (..., 3, H, W), got {tuple(x.shape)}. "
+            "Expand gray images with x.expand(-1, 3, -1, -1) or use rgb_to_gray/normalize_l."
+        )
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be floating point in [0, 1], got {x.dtype}; use x.float() / 255.")
+
+
+def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    """Convert sRGB in [0, 1] to CIE Lab (D65).
+
+    Shape:
+        - rgb: ``(..., 3, H, W)`` in [0, 1].
+        - returns: ``(..., 3, H, W)`` with L in [0, 100], a/b roughly in [-128, 127].
+
+    Example:
+        >>> import torch
+        >>> rgb_to_lab(torch.ones(1, 3, 1, 1)).flatten().round().tolist()
+        [100.0, 0.0, 0.0]
+    """
+    import kornia
+
+    _check_rgb(rgb, "rgb")
+    return kornia.color.rgb_to_lab(rgb.clamp(0.0, 1.0))
+
+
+def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    """Convert CIE Lab (D65) to sRGB in [0, 1], clipping out-of-gamut colours.
+
+    Shape:
+        - lab: ``(..., 3, H, W)``.
+        - returns: ``(..., 3, H, W)`` in [0, 1].
+
+    Example:
+        >>> import torch
+        >>> lab_to_rgb(torch.tensor([100.0, 0.0, 0.0]).view(1, 3, 1, 1)).flatten().round(decimals=3).tolist()
+        [1.0, 1.0, 1.0]
+    """
+    import kornia
+
+    _check_rgb(lab, "lab")
+    return kornia.color.lab_to_rgb(lab, clip=True).clamp(0.0, 1.0)
+
+
+def rgb_to_gray(rgb: torch.Tensor) -> torch.Tensor:
+    """Lab lightness of an sRGB image, as a gray image in [0, 1] (``L / 100``).
+
+    Shape:
+        - rgb: ``(..., 3, H, W)``; returns ``(..., 1, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> rgb_to_gray(torch.ones(1, 3, 2, 2)).shape
+        torch.Size([1, 1, 2, 2])
+    """
+    return rgb_to_lab(rgb)[..., :1, :, :] / 100.0
+
+
+def normalize_l(lightness: torch.Tensor) -> torch.Tensor:
+    """Scale L from [0, 100] to [-1, 1].
+
+    Example:
+        >>> import torch
+        >>> normalize_l(torch.tensor([0.0, 50.0, 100.0])).tolist()
+        [-1.0, 0.0, 1.0]
+    """
+    return lightness / 50.0 - 1.0
+
+
+def denormalize_l(lightness: torch.Tensor) -> torch.Tensor:
+    """Scale L from [-1, 1] back to [0, 100] (clamped).
+
+    Example:
+        >>> import torch
+        >>> denormalize_l(torch.tensor([-1.0, 1.0])).tolist()
+        [0.0, 100.0]
+    """
+    return ((lightness + 1.0) * 50.0).clamp(0.0, 100.0)
+
+
+def normalize_ab(ab: torch.Tensor, ab_scale: float = DEFAULT_AB_SCALE) -> torch.Tensor:
+    """Scale a, b to [-1, 1] by dividing by ``ab_scale`` and clamping.
+
+    Example:
+        >>> import torch
+        >>> normalize_ab(torch.tensor([55.0, -220.0])).tolist()
+        [0.5, -1.0]
+    """
+    return (ab / ab_scale).clamp(-1.0, 1.0)
+
+
+def denormalize_ab(ab: torch.Tensor, ab_scale: float = DEFAULT_AB_SCALE) -> torch.Tensor:
+    """Inverse of :func:`normalize_ab` (for values inside [-1, 1]).
+
+    Example:
+        >>> import torch
+        >>> denormalize_ab(torch.tensor([0.5])).tolist()
+        [55.0]
+    """
+    return ab.clamp(-1.0, 1.0) * ab_scale
+
+
+def rgb_to_model_lab(rgb: torch.Tensor, ab_scale: float = DEFAULT_AB_SCALE) -> tuple[torch.Tensor, torch.Tensor]:
+    """sRGB in [0, 1] → ``(L, ab)`` both in [-1, 1], the generator's contract.
+
+    Shape:
+        - rgb: ``(B, 3, H, W)``; returns ``(B, 1, H, W)`` and ``(B, 2, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> l, ab = rgb_to_model_lab(torch.rand(2, 3, 8, 8))
+        >>> l.shape, ab.shape
+        (torch.Size([2, 1, 8, 8]), torch.Size([2, 2, 8, 8]))
+    """
+    check_finite(rgb, name="rgb")
+    lab = rgb_to_lab(rgb)
+    return normalize_l(lab[..., :1, :, :]), normalize_ab(lab[..., 1:, :, :], ab_scale)
+
+
+def model_lab_to_rgb(
+    lightness: torch.Tensor, ab: torch.Tensor, ab_scale: float = DEFAULT_AB_SCALE
+) -> torch.Tensor:
+    """``(L, ab)`` in [-1, 1] → sRGB in [0, 1], gamut-safe.
+
+    Shape:
+        - lightness: ``(B, 1, H, W)``; ab: ``(B, 2, H, W)``; returns ``(B, 3, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> l, ab = rgb_to_model_lab(torch.full((1, 3, 4, 4), 0.5))
+        >>> torch.allclose(model_lab_to_rgb(l, ab), torch.full((1, 3, 4, 4), 0.5), atol=1e-4)
+        True
+    """
+    if lightness.shape[-2:] != ab.shape[-2:]:
+        raise InvalidInputError(
+            f"L has spatial size {tuple(lightness.shape[-2:])} but ab has {tuple(ab.shape[-2:])}; "
+            "resize ab to L's size first."
+        )
+    lab = torch.cat([denormalize_l(lightness), denormalize_ab(ab, ab_scale)], dim=-3)
+    return lab_to_rgb(lab)

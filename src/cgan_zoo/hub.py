@@ -1,0 +1,242 @@
+"""Hugging Face Hub integration: strict, safetensors-only save and load.
+
+Every model in cgan-zoo subclasses :class:`HubModel`, which builds on
+``huggingface_hub.PyTorchModelHubMixin`` and closes its two traps:
+
+* Constructor arguments that are not JSON-serialisable would be silently dropped
+  from ``config.json``; here saving refuses them instead.
+* Loading would be non-strict and could fall back to a pickle ``.bin``; here it is
+  strict, reads ``model.safetensors`` only, and validates the file first.
+
+``config.json`` records the class name, so one ``HubModel.from_pretrained`` call
+dispatches to the right architecture.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from ._version import __version__
+from .errors import InvalidConfigError, WeightsError
+from .serialization import atomic_write_bytes, load_safetensors, load_state_dict_strict, save_safetensors
+
+__all__ = ["HubModel", "resolve_model_files", "CONFIG_NAME", "WEIGHTS_NAME"]
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+CLASS_KEY = "_class_name"
+T = TypeVar("T", bound="HubModel")
+
+_MODEL_CLASSES: dict[str, type[HubModel]] = {}
+
+
+def resolve_model_files(
+    name_or_path: str | os.PathLike,
+    *,
+    revision: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    local_files_only: bool = False,
+    token: str | bool | None = None,
+) -> tuple[Path, Path]:
+    """Find ``config.json`` and ``model.safetensors`` in a local folder or a Hub repo.
+
+    A Hub id is resolved with ``huggingface_hub.hf_hub_download``, which honours
+    ``HF_HUB_OFFLINE=1`` and the local cache, so pinned revisions work offline once cached.
+
+    Returns:
+        ``(config_path, weights_path)``.
+
+    Raises:
+        WeightsError: If the folder or repo lacks either file.
+    """
+    path = Path(name_or_path)
+    if path.is_dir():
+        config, weights = path / CONFIG_NAME, path / WEIGHTS_NAME
+        if not config.is_file() or not weights.is_file():
+            others = sorted(p.name for p in path.iterdir())
+            raise WeightsError(
+                f"folder {str(path)!r} must contain {CONFIG_NAME} and {WEIGHTS_NAME} (found {others}). "
+                "cgan-zoo loads safetensors only; save models with model.save_pretrained(folder)."
+            )
+        return config, weights
+    if path.exists() or str(name_or_path).count("/") != 1:
+        raise WeightsError(
+            f"{str(name_or_path)!r} is neither a folder made by save_pretrained nor a Hub repo id "
+            "of the form 'owner/name'. Use cgan_zoo.list_pretrained() for bundled weights."
+        )
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    files = []
+    for filename in (CONFIG_NAME, WEIGHTS_NAME):
+        try:
+            files.append(
+                Path(
+                    hf_hub_download(
+                        repo_id=str(name_or_path),
+                        filename=filename,
+                        revision=revision,
+                        cache_dir=cache_dir,
+                        local_files_only=local_files_only,
+                        token=token,
+                    )
+                )
+            )
+        except LocalEntryNotFoundError as exc:
+            raise WeightsError(
+                f"{filename} of Hub repo {str(name_or_path)!r} (revision {revision or 'main'}) is not in "
+                "the local cache and cannot be downloaded (offline?). Download it once with network "
+                "access, or pass a local folder."
+            ) from exc
+        except (HfHubHTTPError, OSError, ValueError) as exc:
+            raise WeightsError(f"could not fetch {filename} from Hub repo {str(name_or_path)!r}: {exc}") from exc
+    return files[0], files[1]
+
+
+class HubModel(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="cgan-zoo",
+    tags=["cgan-zoo", "pix2pix", "image-to-image"],
+    license="apache-2.0",
+    repo_url="https://github.com/cgan-zoo/cgan-zoo",
+):
+    """Base class of every cgan-zoo model: JSON config plus strict safetensors I/O.
+
+    Subclasses only define ``__init__`` with JSON-friendly keyword arguments and
+    ``forward``. ``save_pretrained``, ``from_pretrained`` and ``push_to_hub`` come
+    from ``huggingface_hub.PyTorchModelHubMixin``, with loading made strict.
+
+    Example:
+        >>> import tempfile
+        >>> from cgan_zoo import create_model, HubModel
+        >>> g = create_model("unet_tiny")
+        >>> folder = tempfile.mkdtemp()
+        >>> g.save_pretrained(folder)
+        >>> type(HubModel.from_pretrained(folder)).__name__
+        'UNetGenerator'
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _MODEL_CLASSES[cls.__name__] = cls
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this model (a JSON-friendly copy)."""
+        cfg = self._hub_mixin_config or {}
+        return json.loads(json.dumps(cfg))
+
+    def _check_config_complete(self) -> dict[str, Any]:
+        cfg = dict(self._hub_mixin_config or {})
+        params = [p for p in inspect.signature(type(self).__init__).parameters.values()][1:]
+        missing = [
+            p.name
+            for p in params
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in cfg
+        ]
+        if missing:
+            raise InvalidConfigError(
+                f"{type(self).__name__} cannot be saved: constructor arguments {missing} are not "
+                "JSON-serialisable, so config.json could not rebuild the model. Pass plain "
+                "values (str, int, float, bool, list, dict) instead."
+            )
+        return cfg
+
+    def _save_pretrained(self, save_directory: Path) -> None:
+        cfg = self._check_config_complete()
+        cfg[CLASS_KEY] = type(self).__name__
+        cfg["_cgan_zoo_version"] = __version__
+        save_safetensors(
+            self.state_dict(),
+            Path(save_directory) / WEIGHTS_NAME,
+            metadata={"format": "pt", CLASS_KEY: type(self).__name__},
+        )
+        atomic_write_bytes(
+            Path(save_directory) / CONFIG_NAME, json.dumps(cfg, indent=2, sort_keys=True).encode()
+        )
+
+    @classmethod
+    def from_pretrained(  # type: ignore[override]
+        cls: type[T],
+        pretrained_model_name_or_path: str | os.PathLike,
+        *,
+        revision: str | None = None,
+        cache_dir: str | os.PathLike | None = None,
+        local_files_only: bool = False,
+        token: str | bool | None = None,
+        sha256: str | None = None,
+        map_location: str | torch.device = "cpu",
+        **overrides: Any,
+    ) -> T:
+        """Load a model saved with :meth:`save_pretrained`, from a folder or a Hub repo.
+
+        Loading is strict: every tensor must match, the file must be safetensors, and
+        nothing is copied unless everything matches. The class is taken from
+        ``config.json``, so ``HubModel.from_pretrained`` returns the right subclass.
+
+        Args:
+            pretrained_model_name_or_path: Local folder or Hub repo id ``"owner/name"``.
+            revision: Hub branch, tag or commit sha (pin a sha for reproducibility).
+            cache_dir: Hugging Face cache folder.
+            local_files_only: Never touch the network (same as ``HF_HUB_OFFLINE=1``).
+            token: Hub token for private repos.
+            sha256: Expected sha256 of ``model.safetensors``; checked when given.
+            map_location: Device for the returned model.
+            **overrides: Constructor arguments that replace the saved ones
+                (for example ``dropout=0.0``); shapes must still match the weights.
+
+        Returns:
+            The model in eval mode.
+
+        Raises:
+            WeightsError: If files are missing, corrupt, of the wrong class or mismatched.
+        """
+        config_path, weights_path = resolve_model_files(
+            pretrained_model_name_or_path,
+            revision=revision,
+            cache_dir=cache_dir,
+            local_files_only=local_files_only,
+            token=token,
+        )
+        try:
+            config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise WeightsError(f"{str(config_path)!r} is not valid JSON: {exc}") from None
+        if not isinstance(config, dict):
+            raise WeightsError(f"{str(config_path)!r} must hold a JSON object.")
+        class_name = config.get(CLASS_KEY, cls.__name__)
+        klass = _MODEL_CLASSES.get(class_name)
+        if klass is None or not issubclass(klass, cls):
+            raise WeightsError(
+                f"{str(config_path)!r} describes a {class_name!r}, which is not a {cls.__name__} "
+                f"subclass known to cgan-zoo (known: {sorted(_MODEL_CLASSES)})."
+            )
+        params = inspect.signature(klass.__init__).parameters
+        kwargs = {k: v for k, v in config.items() if k in params}
+        kwargs.update(overrides)
+        try:
+            model = klass(**kwargs)
+        except TypeError as exc:
+            raise WeightsError(f"{str(config_path)!r} holds arguments {klass.__name__} rejects: {exc}") from None
+        state = load_safetensors(weights_path, sha256=sha256)
+        load_state_dict_strict(model, state, source=f"weights {str(weights_path)!r}")
+        return model.to(map_location).eval()
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """Number of (trainable) parameters.
+
+        Example:
+            >>> from cgan_zoo import create_model
+            >>> create_model("pix2pix_unet256", in_channels=3, out_channels=3, task="generic").num_parameters()
+            54413955
+        """
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)

@@ -1,0 +1,173 @@
+"""A U-Net whose encoder is any timm ``features_only`` backbone."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._validation import check_image_tensor
+from ..errors import InvalidConfigError
+from ..hub import HubModel
+from ..layers.factories import activation_range, make_activation, make_norm, uses_bias
+from ._contract import check_task
+from .encoder_weights import adapt_input_conv_weight
+
+__all__ = ["TimmUNet"]
+
+
+class ConvBlock(nn.Sequential):
+    """Two 3×3 conv → norm → ReLU layers."""
+
+    def __init__(self, in_ch: int, out_ch: int, norm: str) -> None:
+        bias = uses_bias(norm)
+        super().__init__(
+            nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=bias),
+            make_norm(norm, out_ch),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_ch, out_ch, 3, padding=1, bias=bias),
+            make_norm(norm, out_ch),
+            nn.ReLU(inplace=True),
+        )
+
+
+class TimmUNet(HubModel):
+    """U-Net with a timm ``features_only`` encoder and a configurable decoder.
+
+    The decoder upsamples the deepest feature map ×2 per stage, concatenates the skip
+    feature of the same stride, and applies two 3×3 conv-norm-ReLU layers. A last
+    full-resolution stage concatenates the input itself, because timm encoders' finest
+    features are at stride 2.
+
+    Inputs with other than 3 channels adapt the stem conv: the first input channel gets
+    the sum of the RGB kernels (a gray image then gives the same response as the
+    equivalent RGB image), extra channels start at zero. Pretrained encoder weights are
+    loaded afterwards with :func:`cgan_zoo.load_encoder_weights`, never downloaded.
+
+    Args:
+        encoder_name: Any timm model that supports ``features_only=True``, for example
+            ``"tf_efficientnet_lite0"`` or ``"resnet18"``.
+        in_channels: Input channels.
+        out_channels: Output channels.
+        decoder_channels: Channels of each decoder stage, deepest first; one entry per
+            encoder feature level plus one for the full-resolution stage.
+        norm: Norm of the decoder convs.
+        final_activation: ``"tanh"``, ``"sigmoid"`` or ``"none"``.
+        dropout: Dropout before the head (0 disables it).
+        task: ``"colorize"``, ``"colorize-missing"`` or ``"generic"`` (see
+            :class:`UNetGenerator`).
+        ab_scale: a/b normalisation of the colour contract (see :mod:`cgan_zoo.color`).
+
+    Shape:
+        - Input: ``(B, in_channels, H, W)`` with H, W divisible by :attr:`stride` (32 for most encoders).
+        - Output: ``(B, out_channels, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> g = TimmUNet("tf_efficientnet_lite0", decoder_channels=[64, 32, 24, 16, 16, 16])
+        >>> g(torch.randn(1, 1, 64, 96)).shape
+        torch.Size([1, 2, 64, 96])
+    """
+
+    def __init__(
+        self,
+        encoder_name: str = "tf_efficientnet_lite0",
+        in_channels: int = 1,
+        out_channels: int = 2,
+        decoder_channels: Sequence[int] = (256, 128, 64, 32, 16, 16),
+        norm: str = "batch",
+        final_activation: str = "tanh",
+        dropout: float = 0.0,
+        task: str = "colorize",
+        ab_scale: float = 110.0,
+    ) -> None:
+        super().__init__()
+        import timm
+
+        check_task(task, in_channels, out_channels)
+        if not float(ab_scale) > 0:
+            raise InvalidConfigError(f"ab_scale must be positive, got {ab_scale!r}.")
+        self.ab_scale = float(ab_scale)
+        make_activation(final_activation)
+        make_norm(norm, 1)
+        if not 0.0 <= float(dropout) < 1.0:
+            raise InvalidConfigError(f"dropout must be in [0, 1), got {dropout!r}.")
+        if not isinstance(in_channels, int) or in_channels < 1:
+            raise InvalidConfigError(f"in_channels must be a positive integer, got {in_channels!r}.")
+        try:
+            self.encoder = timm.create_model(encoder_name, features_only=True, pretrained=False)
+        except RuntimeError as exc:
+            raise InvalidConfigError(
+                f"encoder_name={encoder_name!r} is not a timm model with features_only support: {exc}. "
+                "See timm.list_models() for names."
+            ) from None
+        enc_channels = list(self.encoder.feature_info.channels())
+        reductions = list(self.encoder.feature_info.reduction())
+        decoder_channels = [int(c) for c in decoder_channels]
+        if len(decoder_channels) != len(enc_channels) + 1:
+            raise InvalidConfigError(
+                f"decoder_channels needs {len(enc_channels) + 1} entries for encoder {encoder_name!r} "
+                f"({len(enc_channels)} feature levels + 1 full-resolution stage), got {len(decoder_channels)}."
+            )
+        if reductions != [2 ** (i + 1) for i in range(len(reductions))]:
+            raise InvalidConfigError(
+                f"encoder {encoder_name!r} has feature strides {reductions}; TimmUNet needs strides "
+                "2, 4, 8, ... (one per level)."
+            )
+        self._adapt_stem(in_channels)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.task, self.final_activation = task, final_activation
+        self._stride = reductions[-1]
+
+        # Skip sources for each decoder stage, deepest first: encoder levels then the input.
+        skip_channels = enc_channels[-2::-1] + [in_channels]
+        blocks = []
+        prev = enc_channels[-1]
+        for skip, out in zip(skip_channels, decoder_channels):
+            blocks.append(ConvBlock(prev + skip, out, norm))
+            prev = out
+        self.decoder_blocks = nn.ModuleList(blocks)
+        self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
+        self.head = nn.Sequential(nn.Conv2d(prev, out_channels, 3, padding=1), make_activation(final_activation))
+
+    def _adapt_stem(self, in_channels: int) -> None:
+        stem = None
+        for name, module in self.encoder.named_modules():
+            if isinstance(module, nn.Conv2d):
+                stem = (name, module)
+                break
+        if stem is None or in_channels == stem[1].in_channels:
+            return
+        name, old = stem
+        new = copy.deepcopy(old)
+        new.in_channels = in_channels
+        with torch.no_grad():
+            new.weight = nn.Parameter(adapt_input_conv_weight(old.weight, in_channels))
+        parent = self.encoder
+        *path, leaf = name.split(".")
+        for part in path:
+            parent = getattr(parent, part)
+        setattr(parent, leaf, new)
+
+    @property
+    def stride(self) -> int:
+        """H and W must be divisible by this (the encoder's total reduction)."""
+        return self._stride
+
+    @property
+    def output_range(self) -> tuple[float, float]:
+        """Closed range of the output values, set by ``final_activation``."""
+        return activation_range(self.final_activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_image_tensor(x, name="TimmUNet input", channels=self.in_channels, multiple=self.stride)
+        feats = self.encoder(x)
+        skips = feats[-2::-1] + [x]
+        h = feats[-1]
+        for block, skip in zip(self.decoder_blocks, skips):
+            h = F.interpolate(h, size=skip.shape[-2:], mode="nearest")
+            h = block(torch.cat([h, skip], dim=1))
+        return self.head(self.dropout(h))

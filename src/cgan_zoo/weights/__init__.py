@@ -1,0 +1,1 @@
+"""Pretrained weights bundled with the wheel, and their registry entries."""
