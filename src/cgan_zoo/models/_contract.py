@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import torch
+
 from ..errors import InvalidConfigError
 
-__all__ = ["TASKS", "check_task"]
+__all__ = ["TASKS", "check_task", "masked_generator_input"]
 
 #: task -> (input channels, output channels); ``None`` means any.
 TASKS: dict[str, tuple[int | None, int | None]] = {
@@ -32,3 +34,24 @@ def check_task(task: str, in_channels: int, out_channels: int) -> None:
             f"task={task!r} needs in_channels={want_in} and out_channels={want_out}, got "
             f"{in_channels} and {out_channels}; use task='generic' for other channel counts."
         )
+
+
+def masked_generator_input(lightness: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Build the ``colorize-missing`` generator input: masked L plus the mask.
+
+    Missing pixels (mask 1) of the normalised L are set to 0 (mid-gray, L = 50) and the
+    mask is appended as a second channel, so the model knows where to invent structure.
+
+    Shape:
+        - lightness: ``(B, 1, H, W)`` in [-1, 1].
+        - mask: ``(B, 1, H, W)`` with 1 = missing, 0 = known.
+        - returns: ``(B, 2, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> x = masked_generator_input(torch.ones(1, 1, 2, 2), torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]]]))
+        >>> x[0, 0].tolist(), x[0, 1].tolist()
+        ([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [0.0, 0.0]])
+    """
+    mask = mask.to(lightness.dtype)
+    return torch.cat([lightness * (1.0 - mask), mask], dim=1)

@@ -157,6 +157,15 @@ class TimmUNet(HubModel):
         """H and W must be divisible by this (the encoder's total reduction)."""
         return self._stride
 
+    def optimize_for_inference(self, **kwargs):
+        """Return a faster module with the same outputs, for CPU inference.
+
+        See :func:`cgan_zoo.export.optimize_for_inference` for the options.
+        """
+        from ..export.fast import optimize_for_inference
+
+        return optimize_for_inference(self, **kwargs)
+
     @property
     def output_range(self) -> tuple[float, float]:
         """Closed range of the output values, set by ``final_activation``."""
