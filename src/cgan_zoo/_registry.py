@@ -8,8 +8,10 @@ Each architecture variant is a small factory function registered with
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import os
+import re
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -56,6 +58,11 @@ def register_pretrained(cfg: PretrainedCfg) -> PretrainedCfg:
         raise InvalidConfigError(f"pretrained {cfg.name!r} names unknown architecture {cfg.architecture!r}.")
     if cfg.hub_id and not cfg.revision:
         raise InvalidConfigError(f"pretrained {cfg.name!r} is on the Hub but has no pinned revision.")
+    if cfg.hub_id and not re.fullmatch(r"[0-9a-f]{40}", str(cfg.revision)):
+        raise InvalidConfigError(
+            f"pretrained {cfg.name!r} has revision {cfg.revision!r}; pin a full 40-character "
+            "commit sha, not a branch or tag, so the weights cannot change under the same name."
+        )
     _PRETRAINED[cfg.name] = cfg
     return cfg
 
@@ -136,7 +143,9 @@ def create_model(name: str, pretrained: bool = False, **overrides: Any) -> nn.Mo
     """
     arch = name.split(".", 1)[0]
     if arch not in _MODELS:
-        close = [n for n in _MODELS if arch.split("_")[0] in n][:8]
+        close = difflib.get_close_matches(arch, list(_MODELS), n=8, cutoff=0.6)
+        close += [n for n in sorted(_MODELS) if arch.split("_")[0] in n and n not in close]
+        close = close[:8]
         raise InvalidConfigError(
             f"unknown model {name!r}. Similar names: {close or list_models()[:8]}; "
             "see cgan_zoo.list_models() or `cgan-zoo models`."

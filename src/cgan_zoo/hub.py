@@ -129,6 +129,18 @@ class HubModel(
         super().__init_subclass__(**kwargs)
         _MODEL_CLASSES[cls.__name__] = cls
 
+    def __new__(cls, *args: Any, **kwargs: Any):
+        instance = super().__new__(cls, *args, **kwargs)
+        # The mixin silently drops passed values it cannot serialise and keeps the
+        # parameter's *default* in the config instead; remember those names so that
+        # saving refuses rather than writing a config that rebuilds another model.
+        names = list(inspect.signature(cls.__init__).parameters)[1:]
+        passed = {**dict(zip(names, args)), **kwargs}
+        object.__setattr__(
+            instance, "_non_json_args", sorted(k for k, v in passed.items() if not cls._is_jsonable(v))
+        )
+        return instance
+
     @property
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this model (a JSON-friendly copy)."""
@@ -141,7 +153,8 @@ class HubModel(
         missing = [
             p.name
             for p in params
-            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in cfg
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+            and (p.name not in cfg or p.name in getattr(self, "_non_json_args", ()))
         ]
         if missing:
             raise InvalidConfigError(

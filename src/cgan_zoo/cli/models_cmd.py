@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 
 __all__ = ["add_parser", "run"]
@@ -20,7 +21,12 @@ def run(args: argparse.Namespace) -> int:
     from .. import get_pretrained_cfg, list_models, list_pretrained
 
     archs = [] if args.pretrained else list_models(args.pattern)
-    weights = list_pretrained(args.pattern)
+    # a pattern matches weights by full "arch.tag" name or by architecture ("unet_tiny")
+    weights = [
+        w
+        for w in list_pretrained()
+        if fnmatch.fnmatch(w, args.pattern) or fnmatch.fnmatch(w.split(".", 1)[0], args.pattern)
+    ]
     if args.json:
         print(json.dumps({"models": archs, "pretrained": [get_pretrained_cfg(w).to_dict() for w in weights]}, indent=2))
         return 0

@@ -83,6 +83,15 @@ def run_padded(model: torch.nn.Module, x: torch.Tensor, multiple: int | None = N
         >>> run_padded(g, torch.zeros(1, 1, 37, 50)).shape
         torch.Size([1, 2, 37, 50])
     """
-    m = multiple if multiple is not None else int(getattr(model, "stride", 1))
+    if multiple is None:
+        stride = getattr(model, "stride", 1)
+        if not isinstance(stride, int) or isinstance(stride, bool):
+            # e.g. a plain nn.Conv2d, whose ``stride`` is a tuple with another meaning
+            raise InvalidConfigError(
+                f"{type(model).__name__}.stride is {stride!r}, not the integer a cgan-zoo generator "
+                "reports; pass multiple=... to run_padded."
+            )
+        multiple = stride
+    m = multiple
     padded, padding = pad_to_multiple(x, m)
     return crop_padding(model(padded), padding)

@@ -59,6 +59,12 @@ class MultiScaleDiscriminator(HubModel):
             for _ in range(num_scales)
         )
 
+    @property
+    def min_input_size(self) -> int:
+        """Smallest input side for which the coarsest scale still gives a 1×1 logit map."""
+        # each 3x3 stride-2 average pool maps a side n to ceil(n / 2)
+        return (self.discriminators[0].min_input_size - 1) * 2 ** (len(self.discriminators) - 1) + 1
+
     def forward(self, x: torch.Tensor, return_features: bool = False):
         """Score patches at every scale.
 
@@ -66,7 +72,9 @@ class MultiScaleDiscriminator(HubModel):
             A list of logits per scale, or a list of ``(logits, features)`` pairs when
             ``return_features`` is true.
         """
-        check_image_tensor(x, name="MultiScaleDiscriminator input", channels=self.in_channels)
+        check_image_tensor(
+            x, name="MultiScaleDiscriminator input", channels=self.in_channels, min_size=self.min_input_size
+        )
         outputs = []
         for i, disc in enumerate(self.discriminators):
             if i:

@@ -136,6 +136,13 @@ class PatchDiscriminator(HubModel):
             head = conv(base_channels * mult, 1, 4, 1, 1)
         self.blocks = nn.ModuleList(blocks)
         self.head = head
+        # smallest side whose logit map is at least 1x1: floor(H / 2**n) - 2 >= 1
+        self._min_input_size = 1 if n_layers == 0 else 3 * 2**n_layers
+
+    @property
+    def min_input_size(self) -> int:
+        """Smallest input side that still gives a 1×1 logit map (``3 * 2**n``, 1 for the PixelGAN)."""
+        return self._min_input_size
 
     @property
     def receptive_field(self) -> int:
@@ -156,7 +163,9 @@ class PatchDiscriminator(HubModel):
         Returns:
             Logits ``(B, 1, H', W')``, or ``(logits, [features...])``.
         """
-        check_image_tensor(x, name="PatchDiscriminator input", channels=self.in_channels)
+        check_image_tensor(
+            x, name="PatchDiscriminator input", channels=self.in_channels, min_size=self.min_input_size
+        )
         feats = []
         h = x
         for block in self.blocks:

@@ -1,0 +1,274 @@
+"""Listing image files and loading them safely as RGB.
+
+Two jobs live here:
+
+* :func:`list_images` walks a folder (recursively by default) and returns the image files
+  in a stable, sorted order;
+* :func:`load_rgb` decodes one file into an RGB :class:`PIL.Image.Image` and turns every
+  way a file can be broken (0 bytes, not an image, truncated, corrupt, missing) into an
+  :class:`~cgan_zoo.errors.InvalidInputError` that names the file.
+
+:func:`probe_images` is the cheap check the datasets run at construction so that bad
+files are dropped in the main process and never reach ``DataLoader`` workers.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..errors import InvalidInputError
+
+__all__ = ["IMAGE_EXTENSIONS", "list_images", "load_rgb", "probe_images", "warn_skipped"]
+
+#: File extensions (lower case) that :func:`list_images` accepts by default.
+IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+
+# Everything PIL raises for files it cannot decode. ``SyntaxError`` and ``struct.error``
+# come from some plugins' header parsers; ``DecompressionBombError`` is a ``ValueError``
+# subclass but is listed for clarity.
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    UnidentifiedImageError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    Image.DecompressionBombError,
+)
+
+_JPEG_TAIL_BYTES = 4096
+
+
+def list_images(
+    root: str | os.PathLike[str],
+    extensions: Sequence[str] = IMAGE_EXTENSIONS,
+    recursive: bool = True,
+) -> list[Path]:
+    """List the image files under ``root``, sorted.
+
+    Extensions are matched case-insensitively (``.JPG`` counts as ``.jpg``). Hidden files
+    and folders (names starting with ``.``, such as macOS ``._photo.jpg`` resource forks)
+    are ignored.
+
+    Args:
+        root: Folder to search.
+        extensions: Accepted file extensions, with the leading dot.
+        recursive: Also search sub-folders.
+
+    Returns:
+        Sorted list of paths (sorted by their POSIX string, so the order is the same on
+        every platform).
+
+    Raises:
+        InvalidInputError: If ``root`` does not exist or is not a folder.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> for name in ["b.PNG", "a.jpg", "notes.txt"]:
+        ...     _ = (d / name).write_bytes(b"")
+        >>> [p.name for p in list_images(d)]
+        ['a.jpg', 'b.PNG']
+    """
+    root = Path(root)
+    if not root.exists():
+        raise InvalidInputError(f"Image folder {str(root)!r} does not exist; check the path.")
+    if not root.is_dir():
+        raise InvalidInputError(
+            f"{str(root)!r} is a file, not a folder; pass its parent folder or a list of files."
+        )
+    exts = {e.lower() if e.startswith(".") else "." + e.lower() for e in extensions}
+    found: list[Path] = []
+    if recursive:
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if not name.startswith(".") and os.path.splitext(name)[1].lower() in exts:
+                    found.append(Path(dirpath) / name)
+    else:
+        for p in root.iterdir():
+            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in exts:
+                found.append(p)
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _to_rgb(img: Image.Image, background: tuple[int, int, int]) -> Image.Image:
+    """Convert any PIL mode to 8-bit RGB; transparent pixels are composited on ``background``."""
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
+        # 16/32-bit gray (for example 16-bit PNG or TIFF): rescale instead of clipping at 255.
+        arr = np.asarray(img, dtype=np.float64)
+        top = float(arr.max()) if arr.size else 0.0
+        if img.mode == "F" and top <= 1.0:
+            arr = arr * 255.0  # float image in [0, 1]
+        elif img.mode.startswith("I;16") or top > 255.0:
+            arr = arr * (255.0 / 65535.0)  # 16-bit range
+        arr8 = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
+        return Image.fromarray(arr8, mode="L").convert("RGB")
+    has_alpha = img.mode in ("RGBA", "LA", "La", "RGBa", "PA") or (
+        img.mode == "P" and "transparency" in img.info
+    )
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (*background, 255))
+        canvas.alpha_composite(rgba)
+        return canvas.convert("RGB")
+    return img.convert("RGB")
+
+
+def load_rgb(
+    path: str | os.PathLike[str],
+    *,
+    draft_size: int | None = None,
+    background: tuple[int, int, int] = (255, 255, 255),
+) -> Image.Image:
+    """Decode an image file into an 8-bit RGB :class:`PIL.Image.Image`.
+
+    The whole image is decoded (``img.load()``), so truncated or corrupt files fail here
+    and not later. EXIF orientation is applied. Gray, palette, CMYK and 16-bit images are
+    converted to RGB; transparent pixels are composited on ``background``.
+
+    Args:
+        path: Image file.
+        draft_size: If given and the file is a JPEG much larger than needed, let the JPEG
+            decoder downscale by 1/2, 1/4 or 1/8 while decoding (``Image.draft``) such that
+            the short side stays at least ``draft_size``. Much faster for big photos.
+        background: RGB colour that transparent pixels are composited on.
+
+    Returns:
+        The decoded RGB image.
+
+    Raises:
+        InvalidInputError: If the file is missing, empty, not an image, truncated or
+            corrupt. The message names the file.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from PIL import Image
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "gray.png"
+        >>> Image.new("L", (4, 3), 128).save(p)
+        >>> img = load_rgb(p)
+        >>> img.mode, img.size
+        ('RGB', (4, 3))
+    """
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise InvalidInputError(f"Cannot read image {str(path)!r}: the file is empty (0 bytes).")
+        with Image.open(path) as img:
+            if draft_size is not None and img.format == "JPEG":
+                img.draft("RGB", (int(draft_size), int(draft_size)))
+            img.load()
+            img = ImageOps.exif_transpose(img) or img
+            rgb = _to_rgb(img, background)
+            if rgb is img:
+                rgb = img.copy()
+    except InvalidInputError:
+        raise
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"Cannot read image {str(path)!r}: file not found.") from exc
+    except _DECODE_ERRORS as exc:
+        raise InvalidInputError(
+            f"Cannot read image {str(path)!r}: {_describe(exc)}. The file is not a readable image "
+            "(corrupt, truncated or another format); remove or replace it."
+        ) from exc
+    return rgb
+
+
+def _jpeg_looks_truncated(path: Path) -> bool:
+    """True if the end-of-image marker (FF D9) is missing from the last few KB of the file."""
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - _JPEG_TAIL_BYTES))
+        tail = f.read()
+    return b"\xff\xd9" not in tail
+
+
+def _probe_one(path: Path) -> tuple[tuple[int, int] | None, str | None]:
+    """Return ``((width, height), None)`` for a good file or ``(None, reason)`` for a bad one."""
+    try:
+        if path.stat().st_size == 0:
+            return None, "empty file (0 bytes)"
+        with Image.open(path) as img:
+            size = img.size
+            fmt = img.format
+            img.verify()
+        # verify() checks little for JPEG: a missing end marker means the data may be cut
+        # short, so only then pay for a full decode to be sure.
+        if fmt == "JPEG" and _jpeg_looks_truncated(path):
+            with Image.open(path) as img:
+                img.load()
+        if size[0] < 1 or size[1] < 1:
+            return None, f"image has no pixels (size {size[0]}x{size[1]})"
+        return size, None
+    except FileNotFoundError:
+        return None, "file not found"
+    except _DECODE_ERRORS as exc:
+        return None, _describe(exc)
+
+
+def probe_images(
+    files: Iterable[str | os.PathLike[str]],
+    min_side: int | None = None,
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Cheaply check that files are readable images, without decoding them fully.
+
+    Each file is opened with PIL and its header verified (``Image.open`` + ``verify``);
+    JPEGs without an end-of-image marker are decoded fully to catch truncation.
+
+    Args:
+        files: Files to check.
+        min_side: If given, images whose shorter side is below it are rejected too.
+
+    Returns:
+        ``(good, bad)``: the readable files in their original order, and
+        ``(path, reason)`` pairs for the rejected ones.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from PIL import Image
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> Image.new("RGB", (8, 8)).save(d / "ok.png")
+        >>> _ = (d / "bad.jpg").write_text("not an image")
+        >>> good, bad = probe_images([d / "ok.png", d / "bad.jpg"])
+        >>> [p.name for p in good], [p.name for p, _ in bad]
+        (['ok.png'], ['bad.jpg'])
+    """
+    good: list[Path] = []
+    bad: list[tuple[Path, str]] = []
+    for f in files:
+        path = Path(f)
+        size, reason = _probe_one(path)
+        if reason is None and size is not None and min_side is not None and min(size) < min_side:
+            reason = f"too small ({size[0]}x{size[1]}, min_side={min_side})"
+        if reason is None:
+            good.append(path)
+        else:
+            bad.append((path, reason))
+    return good, bad
+
+
+def warn_skipped(bad: Sequence[tuple[Path, str]], what: str = "image files", stacklevel: int = 3) -> None:
+    """Emit ONE :class:`UserWarning` that lists every skipped file and why."""
+    if not bad:
+        return
+    lines = "\n".join(f"  - {p}: {reason}" for p, reason in bad)
+    warnings.warn(
+        f"Skipped {len(bad)} unreadable or unusable {what}:\n{lines}\n"
+        "Remove or replace them to silence this warning.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )

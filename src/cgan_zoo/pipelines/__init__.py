@@ -1,0 +1,14 @@
+"""Inference pipelines: colorize photos of any size (optionally with missing regions) and videos.
+
+Example:
+    >>> import numpy as np
+    >>> from cgan_zoo import create_model
+    >>> from cgan_zoo.pipelines import Colorizer
+    >>> Colorizer(create_model("unet_tiny"), size=32)(np.zeros((10, 12), np.uint8)).shape
+    (10, 12, 3)
+"""
+
+from .colorizer import Colorizer
+from .video import colorize_video, flicker
+
+__all__ = ["Colorizer", "colorize_video", "flicker"]

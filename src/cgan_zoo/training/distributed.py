@@ -1,0 +1,96 @@
+"""Data-parallel helpers for runs launched with ``torchrun``.
+
+cgan-zoo uses ``torch.distributed`` directly: parameters are broadcast from rank 0
+at start, and after each backward pass every rank's gradients are averaged with one
+all-reduce per model (the same maths as ``DistributedDataParallel``, without its
+restriction to one forward per backward, which a GAN's D step breaks). Backend:
+``gloo`` on CPU, ``nccl`` on CUDA.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from ..errors import InvalidConfigError
+
+__all__ = ["init_from_env", "pick_device", "broadcast_module", "all_reduce_grads", "average_buffers"]
+
+
+def init_from_env(device: str = "cpu") -> tuple[int, int]:
+    """Join the process group described by torchrun's environment, if any.
+
+    Returns:
+        ``(rank, world_size)``; ``(0, 1)`` outside torchrun.
+    """
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    if not dist.is_initialized():
+        backend = "nccl" if device.startswith("cuda") and torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend=backend)
+    return dist.get_rank(), dist.get_world_size()
+
+
+def pick_device(device: str, rank: int = 0) -> torch.device:
+    """Resolve ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` or ``"auto"`` to a device.
+
+    Example:
+        >>> pick_device("cpu")
+        device(type='cpu')
+    """
+    if device == "auto":
+        if torch.cuda.is_available():
+            device = "cuda"
+        elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            device = "mps"
+        else:
+            device = "cpu"
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise InvalidConfigError("device='cuda' was requested but CUDA is not available; use device='cpu'.")
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)) % torch.cuda.device_count())
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise InvalidConfigError(f"device={device!r} is not valid; use 'cpu', 'cuda', 'mps' or 'auto'.") from None
+
+
+def broadcast_module(module: nn.Module) -> None:
+    """Copy rank 0's parameters and buffers to every rank (no-op when not distributed)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    with torch.no_grad():
+        for t in list(module.parameters()) + list(module.buffers()):
+            dist.broadcast(t.data, src=0)
+
+
+def all_reduce_grads(module: nn.Module, world_size: int) -> None:
+    """Average gradients across ranks with a single flattened all-reduce."""
+    if world_size <= 1:
+        return
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= world_size
+    offset = 0
+    for g in grads:
+        n = g.numel()
+        g.copy_(flat[offset : offset + n].view_as(g))
+        offset += n
+
+
+def average_buffers(module: nn.Module, world_size: int) -> None:
+    """Average floating buffers (BatchNorm statistics) across ranks."""
+    if world_size <= 1:
+        return
+    with torch.no_grad():
+        for b in module.buffers():
+            if b.is_floating_point():
+                dist.all_reduce(b)
+                b /= world_size
