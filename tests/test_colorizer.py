@@ -151,7 +151,11 @@ def test_stochastic_keeps_dropout_on_and_batchnorm_in_eval():
     img = gradient(32, 32)
     a, b = c.predict_lab(img), c.predict_lab(img)
     assert not torch.equal(a[1:], b[1:])
-    modes = {type(m).__name__: m.training for m in c.generator.modules() if type(m).__name__ in ("Dropout", "BatchNorm2d")}
+    modes = {
+        type(m).__name__: m.training
+        for m in c.generator.modules()
+        if type(m).__name__ in ("Dropout", "BatchNorm2d")
+    }
     assert modes == {"Dropout": True, "BatchNorm2d": False}
 
 
@@ -183,7 +187,9 @@ def test_mask_fills_holes_and_keeps_known_luminance_exactly(inpainter):
     lab = inpainter.predict_lab(damaged, mask)
     known = ~torch.from_numpy(mask)
     assert torch.equal(lab[0][known], lab_l(damaged)[known])
-    assert float((lab[0][~known] - lab_l(damaged)[~known]).abs().mean()) > 1.0  # holes were refilled
+    assert (
+        float((lab[0][~known] - lab_l(damaged)[~known]).abs().mean()) > 1.0
+    )  # holes were refilled
     # the model saw masked L plus the mask, at working size 38x64 padded to 48x64
     x = seen[0]
     assert x.shape == (1, 2, 48, 64)
@@ -274,7 +280,10 @@ def test_unavailable_cuda_is_a_clear_error():
 
 @pytest.mark.parametrize(
     "exc",
-    [torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB"), RuntimeError("DefaultCPUAllocator: out of memory")],
+    [
+        torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB"),
+        RuntimeError("DefaultCPUAllocator: out of memory"),
+    ],
 )
 def test_out_of_memory_suggests_smaller_size(colorizer, monkeypatch, exc):
     def boom(x):
@@ -325,8 +334,14 @@ def test_from_pretrained_registered_name(tmp_path, monkeypatch):
     folder = tmp_path / "w"
     create_model("unet_tiny").save_pretrained(folder)
     sha = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
-    cfg = PretrainedCfg(name="unet_tiny.test", architecture="unet_tiny", sha256=sha, license="MIT",
-                        bundled="unet_tiny.test", input_size=48)
+    cfg = PretrainedCfg(
+        name="unet_tiny.test",
+        architecture="unet_tiny",
+        sha256=sha,
+        license="MIT",
+        bundled="unet_tiny.test",
+        input_size=48,
+    )
     monkeypatch.setitem(_registry._PRETRAINED, cfg.name, cfg)
     monkeypatch.setattr(_registry, "resolve_pretrained_folder", lambda cfg, **kw: folder)
     c = Colorizer.from_pretrained("unet_tiny.test")

@@ -28,7 +28,12 @@ from cgan_zoo import (
     WeightsError,
     create_model,
 )
-from cgan_zoo.serialization import load_safetensors, load_state_dict_strict, save_safetensors, sha256_file
+from cgan_zoo.serialization import (
+    load_safetensors,
+    load_state_dict_strict,
+    save_safetensors,
+    sha256_file,
+)
 
 META_KEYS = {"_class_name", "_cgan_zoo_version"}
 
@@ -238,13 +243,13 @@ def test_non_json_argument_refuses_to_save(make, tmp_path):
 
 def test_timm_unet_numpy_decoder_channels_refuse_to_save(tmp_path):
     np = pytest.importorskip("numpy")
-    model = TimmUNet(decoder_channels=np.array([16, 16, 8, 8, 8, 8]))
+    model = TimmUNet(decoder_channels=np.array([16, 16, 8, 8, 8]))
     with pytest.raises(InvalidConfigError, match=r"\['decoder_channels'\] are not JSON-serialisable"):
         model.save_pretrained(tmp_path)
     # plain lists (and tuples) are fine and come back as lists
-    ok = TimmUNet(decoder_channels=(16, 16, 8, 8, 8, 8))
+    ok = TimmUNet(decoder_channels=(16, 16, 8, 8, 8))
     ok.save_pretrained(tmp_path)
-    assert HubModel.from_pretrained(tmp_path).config["decoder_channels"] == [16, 16, 8, 8, 8, 8]
+    assert HubModel.from_pretrained(tmp_path).config["decoder_channels"] == [16, 16, 8, 8, 8]
 
 
 # --------------------------------------------------------------------------- pickle safety

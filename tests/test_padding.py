@@ -7,7 +7,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cgan_zoo import InvalidConfigError, InvalidInputError, create_model, crop_padding, pad_to_multiple, run_padded
+from cgan_zoo import (
+    InvalidConfigError,
+    InvalidInputError,
+    create_model,
+    crop_padding,
+    pad_to_multiple,
+    run_padded,
+)
 
 # sizes that include 1x1, very thin images and sizes just off a multiple
 SIDES = st.one_of(st.integers(1, 3), st.integers(1, 70), st.sampled_from([15, 17, 31, 33, 63, 65]))

@@ -29,7 +29,9 @@ def photo(which: str = "astronaut", size: tuple[int, int] = (200, 200)) -> np.nd
     except ImportError:  # a synthetic, textured stand-in
         yy, xx = np.mgrid[:512, :512]
         phase = 0.0 if which == "astronaut" else 2.0
-        img = np.stack([127 + 120 * np.sin(xx / (9 + 4 * c) + yy / 13 + phase + c) for c in range(3)], -1)
+        img = np.stack(
+            [127 + 120 * np.sin(xx / (9 + 4 * c) + yy / 13 + phase + c) for c in range(3)], -1
+        )
         img = img.astype(np.uint8)
     return np.asarray(Image.fromarray(img).resize(size))
 
@@ -53,7 +55,9 @@ def write_clip(path, frames, fps=FPS, audio_seconds: float = 0.0) -> None:
             t = np.arange(int(16000 * audio_seconds)) / 16000
             signal = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
             for k in range(0, len(signal), 1024):
-                af = av.AudioFrame.from_ndarray(signal[None, k : k + 1024], format="fltp", layout="mono")
+                af = av.AudioFrame.from_ndarray(
+                    signal[None, k : k + 1024], format="fltp", layout="mono"
+                )
                 af.sample_rate, af.pts = 16000, k
                 out.mux(a.encode(af))
             out.mux(a.encode(None))
@@ -80,7 +84,9 @@ def test_video_keeps_frames_size_fps_audio_and_smoothing_lowers_flicker(pan_clip
     flick = {}
     for smoothing in (0.0, 0.6):
         dst = tmp_path / f"out_{smoothing}.mp4"
-        info = colorize_video(pan_clip, dst, colorizer=tiny_colorizer(), smoothing=smoothing, progress=False)
+        info = colorize_video(
+            pan_clip, dst, colorizer=tiny_colorizer(), smoothing=smoothing, progress=False
+        )
         assert info["frames"] == 24 and info["fps"] == FPS and info["size"] == (W, H)
         assert info["audio"] is True and info["scene_cuts"] == []
         with av.open(str(dst)) as c:
@@ -90,11 +96,26 @@ def test_video_keeps_frames_size_fps_audio_and_smoothing_lowers_flicker(pan_clip
         frames = list(read_frames(dst))
         assert len(frames) == 24 and all(f.shape == (H, W, 3) for f in frames)
         flick[smoothing] = flicker(ab_of(frames), (0, -STEP))
+    # the same smoothing without motion compensation smears colours along the pan
+    dst = tmp_path / "out_uncompensated.mp4"
+    colorize_video(
+        pan_clip,
+        dst,
+        colorizer=tiny_colorizer(),
+        smoothing=0.6,
+        compensate_motion=False,
+        progress=False,
+    )
+    uncompensated = flicker(ab_of(list(read_frames(dst))), (0, -STEP))
     truth = flicker(ab_of(list(read_frames(pan_clip))), (0, -STEP))
     assert flick[0.6] < 0.8 * flick[0.0]
+    assert flick[0.6] < uncompensated
     with capsys.disabled():
-        print(f"\nflicker (mean |Δab|, Lab units, shift undone): ground truth {truth:.4f}, "
-              f"smoothing off {flick[0.0]:.4f}, smoothing 0.6 {flick[0.6]:.4f}")
+        print(
+            f"\nflicker (mean |Δab| in Lab units, pan undone): ground-truth clip {truth:.4f}, "
+            f"smoothing off {flick[0.0]:.4f}, smoothing 0.6 {flick[0.6]:.4f}, "
+            f"smoothing 0.6 without motion compensation {uncompensated:.4f}"
+        )
 
 
 def test_scene_cut_resets_smoothing(tmp_path):
@@ -104,14 +125,18 @@ def test_scene_cut_resets_smoothing(tmp_path):
     assert np.array_equal(smooth[0], raw[0]) and np.array_equal(smooth[6], raw[6])  # fresh starts
     assert not np.array_equal(smooth[5], raw[5]) and not np.array_equal(smooth[7], raw[7])
     write_clip(tmp_path / "cut.mp4", frames)
-    info = colorize_video(tmp_path / "cut.mp4", tmp_path / "cut_out.mp4", colorizer=tiny_colorizer(), progress=False)
+    info = colorize_video(
+        tmp_path / "cut.mp4", tmp_path / "cut_out.mp4", colorizer=tiny_colorizer(), progress=False
+    )
     assert info["scene_cuts"] == [6] and info["frames"] == 12
 
 
 def test_odd_frame_size_is_kept(tmp_path):
     frames = [np.ascontiguousarray(f[:25, :33]) for f in pan(photo(), 4)]
     write_frames(tmp_path / "odd.mkv", frames, fps=8)  # yuv420p cannot hold 33x25: yuv444p is used
-    info = colorize_video(tmp_path / "odd.mkv", tmp_path / "odd_out.mkv", colorizer=tiny_colorizer(32), progress=False)
+    info = colorize_video(
+        tmp_path / "odd.mkv", tmp_path / "odd_out.mkv", colorizer=tiny_colorizer(32), progress=False
+    )
     assert info["size"] == (33, 25) and info["frames"] == 4
     out = list(read_frames(tmp_path / "odd_out.mkv"))
     assert len(out) == 4 and out[0].shape == (25, 33, 3)
@@ -137,7 +162,9 @@ def test_video_argument_errors(tmp_path, pan_clip):
     with pytest.raises(InvalidConfigError, match="not both"):
         colorize_video(pan_clip, tmp_path / "o.mp4", colorizer=c, model="unet_tiny")
     with pytest.raises(InvalidConfigError, match="codec"):
-        colorize_video(pan_clip, tmp_path / "o.mp4", colorizer=c, codec="no-such-codec", progress=False)
+        colorize_video(
+            pan_clip, tmp_path / "o.mp4", colorizer=c, codec="no-such-codec", progress=False
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["text.mp4"]  # no partial outputs left
 
 

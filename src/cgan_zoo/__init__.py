@@ -18,8 +18,8 @@ from ._registry import (
 )
 from ._version import __version__
 from .errors import (
-    ChecksumError,
     CganZooError,
+    ChecksumError,
     InvalidConfigError,
     InvalidInputError,
     MissingExtraError,

@@ -26,7 +26,12 @@ from torch import nn
 
 from ._version import __version__
 from .errors import InvalidConfigError, WeightsError
-from .serialization import atomic_write_bytes, load_safetensors, load_state_dict_strict, save_safetensors
+from .serialization import (
+    atomic_write_bytes,
+    load_safetensors,
+    load_state_dict_strict,
+    save_safetensors,
+)
 
 __all__ = ["HubModel", "resolve_model_files", "CONFIG_NAME", "WEIGHTS_NAME"]
 

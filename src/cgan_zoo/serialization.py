@@ -220,7 +220,7 @@ def read_safetensors_header(path: str | os.PathLike) -> tuple[dict, int]:
             )
         spans.append((offsets[0], offsets[1], name))
     spans.sort()
-    for (s0, e0, n0), (s1, _e1, n1) in zip(spans, spans[1:]):
+    for (_s0, e0, n0), (s1, _e1, n1) in zip(spans, spans[1:]):
         if s1 < e0:
             raise WeightsError(f"{str(path)!r}: tensors {n0!r} and {n1!r} overlap in the data section.")
     return header, data_start

@@ -41,7 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="input image files")
-    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (created if missing)")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUTDIR", help="output folder (created if missing)"
+    )
     p.add_argument(
         "--model",
         default=None,
@@ -56,11 +58,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="folder of masks: MASKDIR/<stem>.png per image, white (255) = missing; needs a "
         "colorize-missing model",
     )
-    p.add_argument("--size", type=int, default=None, help="working resolution of the long side (default: model's)")
+    p.add_argument(
+        "--size",
+        type=int,
+        default=None,
+        help="working resolution of the long side (default: model's)",
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto (default: cpu)")
     p.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default: 8)")
     p.add_argument("--fast", action="store_true", help="use the optimized inference module")
-    p.add_argument("--stochastic", action="store_true", help="keep dropout active (different colourings per run)")
+    p.add_argument(
+        "--stochastic",
+        action="store_true",
+        help="keep dropout active (different colourings per run)",
+    )
     p.set_defaults(run=run)
 
 
@@ -93,7 +104,12 @@ def run(args: argparse.Namespace) -> int:
     from ..pipelines.colorizer import Colorizer
     from ..pipelines.defaults import default_model_name
 
-    kwargs = {"device": args.device, "batch_size": args.batch_size, "fast": args.fast, "stochastic": args.stochastic}
+    kwargs = {
+        "device": args.device,
+        "batch_size": args.batch_size,
+        "fast": args.fast,
+        "stochastic": args.stochastic,
+    }
     if args.size is not None:
         kwargs["size"] = args.size
     mask_dir = Path(args.masks) if args.masks else None
@@ -135,7 +151,9 @@ def run(args: argparse.Namespace) -> int:
             if mask_dir is not None:
                 mask_path = mask_dir / f"{path.stem}.png"
                 if not mask_path.is_file():
-                    raise FileNotFoundError(f"no mask for {str(path)!r}: expected {str(mask_path)!r}")
+                    raise FileNotFoundError(
+                        f"no mask for {str(path)!r}: expected {str(mask_path)!r}"
+                    )
                 mask = _load_image(mask_path)
             try:
                 result = colorizer(image, mask)
@@ -149,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
         written[target] = path
         print(f"{path} -> {target}")
     if failed:
-        _error(f"{failed} of {len(args.images)} image(s) failed; {len(written)} written to {str(out_dir)!r}")
+        _error(
+            f"{failed} of {len(args.images)} image(s) failed; {len(written)} written to {str(out_dir)!r}"
+        )
         return 1
     return 0

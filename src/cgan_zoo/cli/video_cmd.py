@@ -41,8 +41,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="NAME_OR_PATH",
         help="registered pretrained name, save_pretrained folder or Hub id (default: the default colorizer)",
     )
-    p.add_argument("--size", type=int, default=None, help="working resolution of the long side (default: model's)")
-    p.add_argument("--smoothing", type=float, default=0.6, help="temporal smoothing of colours in [0, 1) (default: 0.6)")
+    p.add_argument(
+        "--size",
+        type=int,
+        default=None,
+        help="working resolution of the long side (default: model's)",
+    )
+    p.add_argument(
+        "--smoothing",
+        type=float,
+        default=0.6,
+        help="temporal smoothing of colours in [0, 1) (default: 0.6)",
+    )
     p.add_argument(
         "--scene-cut-threshold",
         type=float,
@@ -52,7 +62,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto (default: cpu)")
     p.add_argument("--batch-size", type=int, default=8, help="frames per forward pass (default: 8)")
     p.add_argument("--codec", default="libx264", help="FFmpeg video encoder (default: libx264)")
-    p.add_argument("--crf", type=int, default=18, help="quality for x264/x265/vp9, lower is better (default: 18)")
+    p.add_argument(
+        "--crf",
+        type=int,
+        default=18,
+        help="quality for x264/x265/vp9, lower is better (default: 18)",
+    )
     p.add_argument("--fast", action="store_true", help="use the optimized inference module")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=run)
@@ -75,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
     from ..pipelines.video import colorize_video
 
     if not Path(args.input).is_file():
-        print(f"cgan-zoo video: error: input video {args.input!r} does not exist or is not a file", file=sys.stderr)
+        print(
+            f"cgan-zoo video: error: input video {args.input!r} does not exist or is not a file",
+            file=sys.stderr,
+        )
         return 1
     kwargs = {"device": args.device, "batch_size": args.batch_size, "fast": args.fast}
     if args.size is not None:

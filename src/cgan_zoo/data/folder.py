@@ -14,18 +14,30 @@ files are dropped in the main process and never reach ``DataLoader`` workers.
 
 from __future__ import annotations
 
+import operator
 import os
 import struct
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import torch
+import torch.utils.data
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import InvalidInputError
 
-__all__ = ["IMAGE_EXTENSIONS", "list_images", "load_rgb", "probe_images", "warn_skipped"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "list_images",
+    "load_rgb",
+    "probe_images",
+    "warn_skipped",
+    "gather_image_files",
+    "SafeImageDataset",
+]
 
 #: File extensions (lower case) that :func:`list_images` accepts by default.
 IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
@@ -132,7 +144,7 @@ def _to_rgb(img: Image.Image, background: tuple[int, int, int]) -> Image.Image:
 def load_rgb(
     path: str | os.PathLike[str],
     *,
-    draft_size: int | None = None,
+    draft_size: int | tuple[int, int] | None = None,
     background: tuple[int, int, int] = (255, 255, 255),
 ) -> Image.Image:
     """Decode an image file into an 8-bit RGB :class:`PIL.Image.Image`.
@@ -145,7 +157,8 @@ def load_rgb(
         path: Image file.
         draft_size: If given and the file is a JPEG much larger than needed, let the JPEG
             decoder downscale by 1/2, 1/4 or 1/8 while decoding (``Image.draft``) such that
-            the short side stays at least ``draft_size``. Much faster for big photos.
+            both sides stay at least ``draft_size`` (an int, or ``(width, height)`` in the
+            file's stored orientation). Much faster for big photos.
         background: RGB colour that transparent pixels are composited on.
 
     Returns:
@@ -170,7 +183,8 @@ def load_rgb(
             raise InvalidInputError(f"Cannot read image {str(path)!r}: the file is empty (0 bytes).")
         with Image.open(path) as img:
             if draft_size is not None and img.format == "JPEG":
-                img.draft("RGB", (int(draft_size), int(draft_size)))
+                dw, dh = (draft_size, draft_size) if isinstance(draft_size, int) else draft_size
+                img.draft("RGB", (int(dw), int(dh)))
             img.load()
             img = ImageOps.exif_transpose(img) or img
             rgb = _to_rgb(img, background)
@@ -272,3 +286,105 @@ def warn_skipped(bad: Sequence[tuple[Path, str]], what: str = "image files", sta
         UserWarning,
         stacklevel=stacklevel,
     )
+
+
+def _fmt_exts(extensions: Sequence[str]) -> str:
+    return ", ".join(extensions)
+
+
+def gather_image_files(
+    root: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None,
+    files: Sequence[str | os.PathLike[str]] | None = None,
+    extensions: Sequence[str] = IMAGE_EXTENSIONS,
+) -> list[Path]:
+    """Resolve a dataset's ``root``/``files`` arguments into a list of image files.
+
+    ``files`` wins when given. Otherwise ``root`` may be a folder (searched recursively),
+    a single image file, or a list mixing both. Folders keep :func:`list_images` order;
+    the parts of a list keep their order.
+
+    Raises:
+        InvalidInputError: If nothing is found; the message names the folder(s) and the
+            accepted extensions.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> gather_image_files(d)
+        Traceback (most recent call last):
+        ...
+        cgan_zoo.errors.InvalidInputError: No image files found in ...
+    """
+    if files is not None:
+        if isinstance(files, (str, os.PathLike)):
+            files = [files]
+        out = [Path(f) for f in files]
+        if not out:
+            raise InvalidInputError("files is an empty list; pass at least one image file.")
+        return out
+    if root is None:
+        raise InvalidInputError("Pass a folder (root=...) or a list of image files (files=...).")
+    roots = [root] if isinstance(root, (str, os.PathLike)) else list(root)
+    if not roots:
+        raise InvalidInputError("root is an empty list; pass a folder or image files.")
+    out = []
+    for r in roots:
+        p = Path(r)
+        if p.is_file():
+            out.append(p)
+        else:
+            out.extend(list_images(p, extensions))
+    if not out:
+        where = ", ".join(repr(str(r)) for r in roots)
+        raise InvalidInputError(
+            f"No image files found in {where} (searched recursively for {_fmt_exts(extensions)}, "
+            "case-insensitive). Check the path, or pass files=[...] explicitly."
+        )
+    return out
+
+
+class SafeImageDataset(torch.utils.data.Dataset):
+    """Base class for file datasets that survive a file breaking after construction.
+
+    Subclasses set ``self.files`` and implement ``_load_item(index)``. When it raises
+    :class:`InvalidInputError`, ``__getitem__`` warns once for that file, remembers it as
+    bad and returns the next good index instead (the item's ``"index"`` is the one
+    actually used, so ``dataset.files[item["index"]]`` is always the file it came from).
+    """
+
+    files: list[Path]
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def _load_item(self, index: int) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        n = len(self.files)
+        try:
+            index = operator.index(index)
+        except TypeError as exc:
+            raise TypeError(f"Dataset index must be an int, got {type(index).__name__}.") from exc
+        if not -n <= index < n:
+            raise IndexError(f"Index {index} is out of range for a dataset of {n} items.")
+        index %= n
+        bad: set[int] = self.__dict__.setdefault("_runtime_bad", set())
+        last_error: InvalidInputError | None = None
+        for step in range(n):
+            i = (index + step) % n
+            if i in bad:
+                continue
+            try:
+                return self._load_item(i)
+            except InvalidInputError as exc:
+                bad.add(i)
+                last_error = exc
+                warnings.warn(
+                    f"{exc} Using another image instead; this file is skipped from now on.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        raise InvalidInputError(
+            f"None of the {n} files of this dataset could be read; last error: {last_error}"
+        )

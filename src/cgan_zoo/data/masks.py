@@ -61,8 +61,10 @@ def _check_args(height: int, width: int, fraction: float, kinds: Sequence[str]) 
     return kinds
 
 
-def _rectangle(height: int, width: int, u: list[float]) -> np.ndarray:
+def _rectangle(height: int, width: int, u: list[float], fraction: float) -> np.ndarray:
     lo, hi = _RECT_SIDE
+    # Small targets get smaller boxes, so one box does not overshoot the whole budget.
+    hi = min(hi, max(lo, math.sqrt(2.0 * fraction)))
     h = max(1, round((lo + (hi - lo) * u[0]) * height))
     w = max(1, round((lo + (hi - lo) * u[1]) * width))
     y = min(height - h, int(u[2] * (height - h + 1)))
@@ -108,7 +110,8 @@ def random_mask(
 
     Shapes are drawn one by one, each kind chosen uniformly from ``kinds``:
 
-    * ``"rectangles"``: axis-aligned boxes with sides 10–50 % of the image side;
+    * ``"rectangles"``: axis-aligned boxes with sides 10–50 % of the image side (the upper
+      bound shrinks to ``sqrt(2 * fraction)`` for small fractions);
     * ``"strokes"``: free-form brush strokes, random walks of 3–10 steps (each 5–20 % of the
       long side, turning up to ±90° per step) drawn with a round brush 4–12 % of the
       short side wide.
@@ -172,7 +175,7 @@ def random_mask(
             break
         u = torch.rand(_N_RANDOM, generator=generator, dtype=torch.float64).tolist()
         kind = kinds[min(len(kinds) - 1, int(u[0] * len(kinds)))]
-        shape = _rectangle(height, width, u[1:]) if kind == "rectangles" else _stroke(height, width, u[1:])
+        shape = _rectangle(height, width, u[1:], fraction) if kind == "rectangles" else _stroke(height, width, u[1:])
         new = np.flatnonzero(shape.reshape(-1) & ~flat)
         if count + new.size > high:
             new = new[: high - count]  # trim: keep the shape's first rows only

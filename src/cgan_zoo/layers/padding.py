@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import torch
 import torch.nn.functional as F
 
@@ -85,13 +87,14 @@ def run_padded(model: torch.nn.Module, x: torch.Tensor, multiple: int | None = N
     """
     if multiple is None:
         stride = getattr(model, "stride", 1)
-        if not isinstance(stride, int) or isinstance(stride, bool):
+        try:
+            multiple = operator.index(stride)
+        except TypeError:
             # e.g. a plain nn.Conv2d, whose ``stride`` is a tuple with another meaning
             raise InvalidConfigError(
                 f"{type(model).__name__}.stride is {stride!r}, not the integer a cgan-zoo generator "
                 "reports; pass multiple=... to run_padded."
-            )
-        multiple = stride
+            ) from None
     m = multiple
     padded, padding = pad_to_multiple(x, m)
     return crop_padding(model(padded), padding)

@@ -1,7 +1,11 @@
 """Generators and discriminators, one file per architecture."""
 
 from . import zoo as _zoo  # noqa: F401  (registers the variants)
-from .encoder_weights import adapt_input_conv_weight, load_encoder_weights, map_efficientnet_lite0_keys
+from .encoder_weights import (
+    adapt_input_conv_weight,
+    load_encoder_weights,
+    map_efficientnet_lite0_keys,
+)
 from .multiscale import MultiScaleDiscriminator
 from .patch_discriminator import RECEPTIVE_FIELDS, PatchDiscriminator
 from .timm_unet import TimmUNet

@@ -53,7 +53,8 @@ class TimmUNet(HubModel):
         in_channels: Input channels.
         out_channels: Output channels.
         decoder_channels: Channels of each decoder stage, deepest first; one entry per
-            encoder feature level plus one for the full-resolution stage.
+            encoder feature level (5 for most encoders). Stage ``i`` upsamples ×2 and joins
+            the skip of the next finer level; the last stage joins the input itself.
         norm: Norm of the decoder convs.
         final_activation: ``"tanh"``, ``"sigmoid"`` or ``"none"``.
         dropout: Dropout before the head (0 disables it).
@@ -67,7 +68,7 @@ class TimmUNet(HubModel):
 
     Example:
         >>> import torch
-        >>> g = TimmUNet("tf_efficientnet_lite0", decoder_channels=[64, 32, 24, 16, 16, 16])
+        >>> g = TimmUNet("tf_efficientnet_lite0", decoder_channels=[64, 32, 24, 16, 16])
         >>> g(torch.randn(1, 1, 64, 96)).shape
         torch.Size([1, 2, 64, 96])
     """
@@ -77,7 +78,7 @@ class TimmUNet(HubModel):
         encoder_name: str = "tf_efficientnet_lite0",
         in_channels: int = 1,
         out_channels: int = 2,
-        decoder_channels: Sequence[int] = (256, 128, 64, 32, 16, 16),
+        decoder_channels: Sequence[int] = (256, 128, 64, 32, 16),
         norm: str = "batch",
         final_activation: str = "tanh",
         dropout: float = 0.0,
@@ -107,10 +108,10 @@ class TimmUNet(HubModel):
         enc_channels = list(self.encoder.feature_info.channels())
         reductions = list(self.encoder.feature_info.reduction())
         decoder_channels = [int(c) for c in decoder_channels]
-        if len(decoder_channels) != len(enc_channels) + 1:
+        if len(decoder_channels) != len(enc_channels):
             raise InvalidConfigError(
-                f"decoder_channels needs {len(enc_channels) + 1} entries for encoder {encoder_name!r} "
-                f"({len(enc_channels)} feature levels + 1 full-resolution stage), got {len(decoder_channels)}."
+                f"decoder_channels needs {len(enc_channels)} entries for encoder {encoder_name!r} "
+                f"(one per feature level; the last stage runs at full resolution), got {len(decoder_channels)}."
             )
         if reductions != [2 ** (i + 1) for i in range(len(reductions))]:
             raise InvalidConfigError(

@@ -55,7 +55,7 @@ def unet_resnet18(**kwargs: Any) -> TimmUNet:
 def timm_unet_tiny(**kwargs: Any) -> TimmUNet:
     """A small timm-encoder U-Net (``tf_efficientnet_lite0``, narrow decoder) for tests."""
     return TimmUNet(
-        **_merge({"encoder_name": "tf_efficientnet_lite0", "decoder_channels": [32, 24, 16, 16, 8, 8]}, kwargs)
+        **_merge({"encoder_name": "tf_efficientnet_lite0", "decoder_channels": [32, 24, 16, 16, 8]}, kwargs)
     )
 
 

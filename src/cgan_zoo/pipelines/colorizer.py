@@ -21,7 +21,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..color import DEFAULT_AB_SCALE, denormalize_ab, denormalize_l, lab_to_rgb, normalize_l, rgb_to_lab
+from ..color import (
+    DEFAULT_AB_SCALE,
+    denormalize_ab,
+    denormalize_l,
+    lab_to_rgb,
+    normalize_l,
+    rgb_to_lab,
+)
 from ..errors import InvalidConfigError, InvalidInputError, MissingExtraError, WeightsError
 from ..layers.padding import crop_padding, pad_to_multiple
 from ..models._contract import masked_generator_input
@@ -32,7 +39,12 @@ __all__ = ["Colorizer", "load_generator", "resolve_device"]
 
 TASKS = ("colorize", "colorize-missing")
 _OOM_TYPES: tuple[type[BaseException], ...] = tuple(
-    t for t in (getattr(torch, "OutOfMemoryError", None), getattr(torch.cuda, "OutOfMemoryError", None)) if t
+    t
+    for t in (
+        getattr(torch, "OutOfMemoryError", None),
+        getattr(torch.cuda, "OutOfMemoryError", None),
+    )
+    if t
 )
 
 
@@ -80,7 +92,9 @@ def resolve_device(device: str | torch.device) -> torch.device:
                 "Use device='cpu' or device='auto'."
             )
     elif dev.type != "cpu":
-        raise InvalidInputError(f"device={device!r} is not supported; use 'cpu', 'cuda', 'mps' or 'auto'.")
+        raise InvalidInputError(
+            f"device={device!r} is not supported; use 'cpu', 'cuda', 'mps' or 'auto'."
+        )
     return dev
 
 
@@ -130,7 +144,9 @@ def load_generator(name_or_path: str | os.PathLike, *, revision: str | None = No
         try:
             return HubModel.from_pretrained(text, revision=revision)
         except WeightsError as exc:
-            raise WeightsError(f"model {text!r} is not a local folder, and as a Hub repo id: {exc}") from None
+            raise WeightsError(
+                f"model {text!r} is not a local folder, and as a Hub repo id: {exc}"
+            ) from None
     if text.split(".", 1)[0] in list_models():
         raise InvalidConfigError(
             f"model {text!r} is an architecture without pretrained weights (registered weights: "
@@ -240,7 +256,9 @@ class Colorizer:
         self.device = resolve_device(device)
         generator.to(self.device)
         self._set_modes()
-        if stochastic and not any(isinstance(m, nn.modules.dropout._DropoutNd) for m in generator.modules()):
+        if stochastic and not any(
+            isinstance(m, nn.modules.dropout._DropoutNd) for m in generator.modules()
+        ):
             warnings.warn(
                 "stochastic=True has no effect: the generator has no dropout layers.", stacklevel=2
             )
@@ -347,7 +365,9 @@ class Colorizer:
         """
         return self.colorize_batch([image], None if mask is None else [mask])[0]
 
-    def colorize_batch(self, images: Sequence[Any], masks: Sequence[Any] | None = None) -> list[Any]:
+    def colorize_batch(
+        self, images: Sequence[Any], masks: Sequence[Any] | None = None
+    ) -> list[Any]:
         """Colorize several images, running same-shape working images in batches.
 
         Args:
@@ -366,7 +386,10 @@ class Colorizer:
         """
         items = self._prepare_all(images, masks)
         with torch.no_grad():
-            return [tensor_to_image(lab_to_rgb(lab), item.spec) for item, lab in zip(items, self._run(items))]
+            return [
+                tensor_to_image(lab_to_rgb(lab), item.spec)
+                for item, lab in zip(items, self._run(items))
+            ]
 
     def predict_lab(self, image: Any, mask: Any = None) -> torch.Tensor:
         """The full-resolution Lab result before conversion to RGB.
@@ -405,7 +428,11 @@ class Colorizer:
         if len(images) == 0:
             raise InvalidInputError("images is an empty list; pass at least one image.")
         if masks is not None:
-            if isinstance(masks, (str, bytes)) or not isinstance(masks, Sequence) or len(masks) != len(images):
+            if (
+                isinstance(masks, (str, bytes))
+                or not isinstance(masks, Sequence)
+                or len(masks) != len(images)
+            ):
                 got = len(masks) if isinstance(masks, Sequence) else type(masks).__name__
                 raise InvalidInputError(
                     f"masks must be None or a list with one entry (mask or None) per image: "
@@ -441,9 +468,15 @@ class Colorizer:
     def _model_input(self, lightness: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         h, w = lightness.shape[-2:]
         wh, ww = self._working_size(h, w)
-        light = lightness if mask is None else torch.where(mask > 0.5, torch.full_like(lightness, 50.0), lightness)
+        light = (
+            lightness
+            if mask is None
+            else torch.where(mask > 0.5, torch.full_like(lightness, 50.0), lightness)
+        )
         if (wh, ww) != (h, w):
-            light = F.interpolate(light, size=(wh, ww), mode="bilinear", align_corners=False, antialias=wh < h)
+            light = F.interpolate(
+                light, size=(wh, ww), mode="bilinear", align_corners=False, antialias=wh < h
+            )
         light = normalize_l(light)
         if self.task != "colorize-missing":
             return light
@@ -487,7 +520,9 @@ class Colorizer:
                 "(for example 1), or device='cpu'."
             ) from exc
 
-    def _compose(self, item: _Item, ab: torch.Tensor, lightness: torch.Tensor | None) -> torch.Tensor:
+    def _compose(
+        self, item: _Item, ab: torch.Tensor, lightness: torch.Tensor | None
+    ) -> torch.Tensor:
         """Full-resolution Lab ``(1, 3, H, W)`` from working-size predictions."""
         size = tuple(item.lightness.shape[-2:])
         with torch.no_grad():
@@ -496,10 +531,13 @@ class Colorizer:
             light = item.lightness
             if item.mask is not None and lightness is not None and bool(item.mask.any()):
                 if tuple(lightness.shape[-2:]) != size:
-                    lightness = F.interpolate(lightness, size=size, mode="bilinear", align_corners=False)
+                    lightness = F.interpolate(
+                        lightness, size=size, mode="bilinear", align_corners=False
+                    )
                 light = torch.where(item.mask > 0.5, denormalize_l(lightness), light)
             return torch.cat([light, denormalize_ab(ab, self.ab_scale)], dim=1)
 
     def _run(self, items: Sequence[_Item]) -> list[torch.Tensor]:
-        return [self._compose(item, ab, light) for item, (ab, light) in zip(items, self._infer(items))]
-
+        return [
+            self._compose(item, ab, light) for item, (ab, light) in zip(items, self._infer(items))
+        ]

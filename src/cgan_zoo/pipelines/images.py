@@ -107,7 +107,9 @@ def _pil_to_array(img: Any) -> np.ndarray:
 def _array_to_tensor(arr: np.ndarray, name: str) -> torch.Tensor:
     """numpy ``(H, W[, C])`` → float32 ``(1, C, H, W)`` in [0, 1], validated."""
     if arr.size == 0:
-        raise InvalidInputError(f"{name} is empty ({describe(arr)}); pass an image with at least one pixel.")
+        raise InvalidInputError(
+            f"{name} is empty ({describe(arr)}); pass an image with at least one pixel."
+        )
     if arr.ndim == 2:
         arr = arr[:, :, None]
     elif arr.ndim == 3:
@@ -193,7 +195,9 @@ def image_to_tensor(image: object, *, name: str = "image") -> tuple[torch.Tensor
     if isinstance(image, torch.Tensor):
         t = image.detach()
         if t.numel() == 0:
-            raise InvalidInputError(f"{name} is empty ({describe(t)}); pass an image with at least one pixel.")
+            raise InvalidInputError(
+                f"{name} is empty ({describe(t)}); pass an image with at least one pixel."
+            )
         if not t.is_floating_point():
             raise TypeError(
                 f"{name} is a tensor of dtype {t.dtype}, expected float in [0, 1]. "
@@ -202,7 +206,11 @@ def image_to_tensor(image: object, *, name: str = "image") -> tuple[torch.Tensor
         if t.ndim == 2:
             t = t.unsqueeze(0)
         if t.ndim != 3:
-            hint = " Remove the batch dimension with x[0], or use colorize_batch." if t.ndim == 4 else ""
+            hint = (
+                " Remove the batch dimension with x[0], or use colorize_batch."
+                if t.ndim == 4
+                else ""
+            )
             raise InvalidInputError(
                 f"{name} must be a tensor (C, H, W) or (H, W), got {t.ndim} dims ({describe(image)}).{hint}"
             )
@@ -215,7 +223,9 @@ def image_to_tensor(image: object, *, name: str = "image") -> tuple[torch.Tensor
             )
         x = t.float()
         _check_unit_range(x, name)
-        return x.unsqueeze(0), ImageSpec("tensor", x.shape[-2], x.shape[-1], image.dtype, image.device)
+        return x.unsqueeze(0), ImageSpec(
+            "tensor", x.shape[-2], x.shape[-1], image.dtype, image.device
+        )
     raise TypeError(
         f"{name} must be {_ACCEPTED}; got {describe(image)}. "
         "Open files with PIL.Image.open(path) or use the `cgan-zoo colorize` command."
@@ -328,11 +338,15 @@ def mask_to_tensor(mask: object, size: tuple[int, int], *, name: str = "mask") -
         binary = t > 127
     elif t.is_floating_point():
         if not bool(torch.isfinite(t).all()):
-            raise InvalidInputError(f"{name} contains NaN or Inf; use 0 for known and 1 for missing pixels.")
+            raise InvalidInputError(
+                f"{name} contains NaN or Inf; use 0 for known and 1 for missing pixels."
+            )
         binary = t > 0.5
     elif t.dtype in (torch.int16, torch.int32, torch.int64, torch.int8):
         hi = int(t.max())
         binary = t > (127 if hi > 1 else 0)
     else:
-        raise TypeError(f"{name} has unsupported dtype {t.dtype}; use bool, uint8 (255 = missing) or float.")
+        raise TypeError(
+            f"{name} has unsupported dtype {t.dtype}; use bool, uint8 (255 = missing) or float."
+        )
     return binary.to(torch.float32).view(1, 1, h, w)

@@ -36,13 +36,12 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..color import lab_to_rgb
 from ..errors import InvalidConfigError, InvalidInputError, require_extra
 from .colorizer import Colorizer, _Item
-from .images import tensor_to_image
+from .images import describe, tensor_to_image
 
 __all__ = [
     "DEFAULT_SCENE_CUT_THRESHOLD",
@@ -102,12 +101,18 @@ def flicker(ab_frames: Any, shifts: Any = None) -> float:
         True
     """
     if isinstance(ab_frames, (np.ndarray, torch.Tensor)):
-        frames = torch.as_tensor(np.asarray(ab_frames) if isinstance(ab_frames, np.ndarray) else ab_frames)
+        frames = torch.as_tensor(
+            np.asarray(ab_frames) if isinstance(ab_frames, np.ndarray) else ab_frames
+        )
         frames_list = list(frames)
     elif isinstance(ab_frames, Sequence):
-        frames_list = [torch.as_tensor(np.asarray(f) if isinstance(f, np.ndarray) else f) for f in ab_frames]
+        frames_list = [
+            torch.as_tensor(np.asarray(f) if isinstance(f, np.ndarray) else f) for f in ab_frames
+        ]
     else:
-        raise TypeError(f"ab_frames must be a (T, 2, H, W) tensor/array or a list of frames, got {type(ab_frames).__name__}.")
+        raise TypeError(
+            f"ab_frames must be a (T, 2, H, W) tensor/array or a list of frames, got {type(ab_frames).__name__}."
+        )
     if len(frames_list) < 2:
         raise InvalidInputError(f"flicker needs at least 2 frames, got {len(frames_list)}.")
     shape = tuple(frames_list[0].shape)
@@ -115,7 +120,9 @@ def flicker(ab_frames: Any, shifts: Any = None) -> float:
         raise InvalidInputError(f"each ab frame must be (C, H, W), got shape {shape}.")
     for i, f in enumerate(frames_list):
         if tuple(f.shape) != shape:
-            raise InvalidInputError(f"frame {i} has shape {tuple(f.shape)}, expected {shape} like frame 0.")
+            raise InvalidInputError(
+                f"frame {i} has shape {tuple(f.shape)}, expected {shape} like frame 0."
+            )
     pairs = len(frames_list) - 1
     if shifts is None:
         shift_list = [(0, 0)] * pairs
@@ -132,7 +139,9 @@ def flicker(ab_frames: Any, shifts: Any = None) -> float:
     total = 0.0
     for t, (dy, dx) in enumerate(shift_list, start=1):
         if abs(dy) >= h or abs(dx) >= w:
-            raise InvalidInputError(f"shift {(dy, dx)} of pair {t} leaves no overlap in {h}x{w} frames.")
+            raise InvalidInputError(
+                f"shift {(dy, dx)} of pair {t} leaves no overlap in {h}x{w} frames."
+            )
         total += _mean_abs_diff(frames_list[t - 1].double(), frames_list[t].double(), dy, dx)
     return total / pairs
 
@@ -155,13 +164,18 @@ def _spectrum(gray: torch.Tensor) -> torch.Tensor | None:
     h, w = gray.shape
     if h < 4 or w < 4:
         return None
-    kw = {"dtype": gray.dtype, "device": gray.device}
-    window = torch.outer(torch.hann_window(h, **kw), torch.hann_window(w, **kw))
+    window = torch.outer(
+        torch.hann_window(h, dtype=gray.dtype, device=gray.device),
+        torch.hann_window(w, dtype=gray.dtype, device=gray.device),
+    )
     return torch.fft.rfft2((gray - gray.mean()) * window)
 
 
 def _estimate_shift(
-    prev: torch.Tensor | None, cur: torch.Tensor | None, size: tuple[int, int], max_fraction: float = 0.25
+    prev: torch.Tensor | None,
+    cur: torch.Tensor | None,
+    size: tuple[int, int],
+    max_fraction: float = 0.25,
 ) -> tuple[int, int]:
     """Global integer translation ``(dy, dx)`` of the content between two frames (phase correlation).
 
@@ -199,11 +213,21 @@ class _TemporalColorizer:
     """
 
     def __init__(
-        self, colorizer: Colorizer, smoothing: float, scene_cut_threshold: float, compensate_motion: bool = True
+        self,
+        colorizer: Colorizer,
+        smoothing: float,
+        scene_cut_threshold: float,
+        compensate_motion: bool = True,
     ) -> None:
         if not isinstance(colorizer, Colorizer):
-            raise TypeError(f"colorizer must be a cgan_zoo Colorizer, got {type(colorizer).__name__}.")
-        if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0.0 <= smoothing < 1.0:
+            raise TypeError(
+                f"colorizer must be a cgan_zoo Colorizer, got {type(colorizer).__name__}."
+            )
+        if (
+            isinstance(smoothing, bool)
+            or not isinstance(smoothing, (int, float))
+            or not 0.0 <= smoothing < 1.0
+        ):
             raise InvalidConfigError(
                 f"smoothing must be a number in [0, 1) (0 disables smoothing), got {smoothing!r}."
             )
@@ -242,7 +266,7 @@ class _TemporalColorizer:
         dy, dx = 0, 0
         diff = _mean_abs_diff(prev, gray, 0, 0)
         if self.compensate_motion:
-            sy, sx = _estimate_shift(prev_spectrum, spectrum, tuple(gray.shape))
+            sy, sx = _estimate_shift(prev_spectrum, spectrum, (gray.shape[0], gray.shape[1]))
             if (sy, sx) != (0, 0):
                 moved = _mean_abs_diff(prev, gray, sy, sx)
                 if moved < diff:
@@ -261,7 +285,9 @@ class _TemporalColorizer:
     def process(self, frames: Sequence[Any]) -> list[tuple[torch.Tensor, _Item]]:
         """Colorize ``frames`` (the next ones in the video); returns ``(rgb (1,3,H,W), item)`` each."""
         c = self.colorizer
-        items = [c._prepare(frame, name=f"frame {self.index + i}") for i, frame in enumerate(frames)]
+        items = [
+            c._prepare(frame, name=f"frame {self.index + i}") for i, frame in enumerate(frames)
+        ]
         outputs = []
         with torch.no_grad():
             for item, (ab, light) in zip(items, c._infer(items)):
@@ -381,7 +407,9 @@ def _pick_pix_fmt(av: Any, codec: str, width: int, height: int) -> str:
     )
 
 
-def _add_video_stream(av: Any, out: Any, codec: str, rate: Fraction, width: int, height: int, crf: int | None) -> Any:
+def _add_video_stream(
+    av: Any, out: Any, codec: str, rate: Fraction, width: int, height: int, crf: int | None
+) -> Any:
     pix_fmt = _pick_pix_fmt(av, codec, width, height)
     options = {}
     if crf is not None and codec in _CRF_CODECS:
@@ -426,24 +454,31 @@ def write_frames(
     with av.open(os.fspath(path), "w") as out:
         stream = None
         for i, frame in enumerate(frames):
-            if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
-                raise InvalidInputError(f"frame {i} must be an (H, W, 3) uint8 array, got {_describe(frame)}.")
+            if (
+                not isinstance(frame, np.ndarray)
+                or frame.dtype != np.uint8
+                or frame.ndim != 3
+                or frame.shape[2] != 3
+            ):
+                raise InvalidInputError(
+                    f"frame {i} must be an (H, W, 3) uint8 array, got {describe(frame)}."
+                )
             if stream is None:
-                stream = _add_video_stream(av, out, codec, rate, frame.shape[1], frame.shape[0], crf)
+                stream = _add_video_stream(
+                    av, out, codec, rate, frame.shape[1], frame.shape[0], crf
+                )
             elif (frame.shape[1], frame.shape[0]) != (stream.width, stream.height):
                 raise InvalidInputError(
                     f"frame {i} is {frame.shape[0]}x{frame.shape[1]} (HxW) but earlier frames are "
                     f"{stream.height}x{stream.width}; all frames must have one size."
                 )
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
+            out.mux(
+                stream.encode(
+                    av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+                )
+            )
         if stream is not None:
             out.mux(stream.encode(None))
-
-
-def _describe(obj: Any) -> str:
-    from .images import describe
-
-    return describe(obj)
 
 
 # ---------------------------------------------------------------------------- video
@@ -454,7 +489,9 @@ def _resolve_colorizer(colorizer: Colorizer | None, model: Any) -> Colorizer:
         raise InvalidConfigError("pass either colorizer= or model=, not both.")
     if colorizer is not None:
         if not isinstance(colorizer, Colorizer):
-            raise TypeError(f"colorizer must be a cgan_zoo Colorizer, got {type(colorizer).__name__}.")
+            raise TypeError(
+                f"colorizer must be a cgan_zoo Colorizer, got {type(colorizer).__name__}."
+            )
         return colorizer
     if isinstance(model, nn.Module):
         return Colorizer(model)
@@ -529,9 +566,13 @@ def colorize_video(
     core = _TemporalColorizer(colorizer, smoothing, scene_cut_threshold, compensate_motion)
     src_path, dst_path = Path(src), Path(dst)
     if dst_path.exists() and src_path.exists() and dst_path.resolve() == src_path.resolve():
-        raise InvalidInputError(f"output {str(dst_path)!r} is the input video; choose another output path.")
+        raise InvalidInputError(
+            f"output {str(dst_path)!r} is the input video; choose another output path."
+        )
     if not dst_path.parent.is_dir():
-        raise InvalidInputError(f"output folder {str(dst_path.parent)!r} does not exist; create it first.")
+        raise InvalidInputError(
+            f"output folder {str(dst_path.parent)!r} does not exist; create it first."
+        )
     tmp_path = dst_path.with_name(f".{dst_path.stem}.partial{dst_path.suffix}")
     from tqdm.auto import tqdm
 
@@ -568,10 +609,15 @@ def colorize_video(
                         return
                     results = core.process([f.to_ndarray(format="rgb24") for f in pending])
                     for src_frame, (rgb, _) in zip(pending, results):
-                        arr = np.round(rgb[0].permute(1, 2, 0).cpu().numpy() * 255.0).astype(np.uint8)
+                        arr = np.round(rgb[0].permute(1, 2, 0).cpu().numpy() * 255.0).astype(
+                            np.uint8
+                        )
                         frame = av.VideoFrame.from_ndarray(arr, format="rgb24")
                         if src_frame.pts is not None:
-                            frame.pts, frame.time_base = src_frame.pts, src_frame.time_base or vin.time_base
+                            frame.pts, frame.time_base = (
+                                src_frame.pts,
+                                src_frame.time_base or vin.time_base,
+                            )
                         else:
                             frame.pts, frame.time_base = frames_done, 1 / Fraction(rate)
                         out.mux(vout.encode(frame))

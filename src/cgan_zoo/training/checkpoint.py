@@ -21,7 +21,12 @@ from typing import Any
 import torch
 
 from ..errors import WeightsError
-from ..serialization import cleanup_stale_temp_files, load_safetensors, read_safetensors_header, save_safetensors
+from ..serialization import (
+    cleanup_stale_temp_files,
+    load_safetensors,
+    read_safetensors_header,
+    save_safetensors,
+)
 
 __all__ = [
     "save_checkpoint",

@@ -187,8 +187,8 @@ class Pix2PixTrainer:
     def _build_generator(self) -> nn.Module:
         cfg = self.config
         if cfg.init:
-            from ..hub import HubModel
             from .._registry import get_pretrained_cfg
+            from ..hub import HubModel
 
             if Path(cfg.init).is_dir() or "/" in cfg.init:
                 gen = HubModel.from_pretrained(cfg.init, **cfg.generator_kwargs)
@@ -330,6 +330,8 @@ class Pix2PixTrainer:
         self._set_lr()
         G.train()
         D.train()
+        if cfg.freeze_encoder and hasattr(G, "encoder"):
+            G.encoder.eval()  # frozen: keep its BatchNorm statistics too
 
         if not all(torch.isfinite(mb["input"]).all() and torch.isfinite(mb["target"]).all() for mb in micro_batches):
             return self._skip_step(micro_batches, "the input batch (data)")
