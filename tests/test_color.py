@@ -88,12 +88,16 @@ def test_model_lab_round_trip_and_ranges(ab_scale):
     assert lightness.shape == (2, 1, 8, 8) and ab.shape == (2, 2, 8, 8)
     assert lightness.min() >= -1.0 and lightness.max() <= 1.0
     assert ab.abs().max() <= 1.0
-    torch.testing.assert_close(color.model_lab_to_rgb(lightness, ab, ab_scale), rgb, atol=1e-3, rtol=0)
+    torch.testing.assert_close(
+        color.model_lab_to_rgb(lightness, ab, ab_scale), rgb, atol=1e-3, rtol=0
+    )
 
 
 def test_default_ab_scale_covers_srgb_gamut():
     # Saturated sRGB corners have |a|, |b| < 110, so nothing gets clamped.
-    corners = torch.tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1], [1, 0, 1]]).float()
+    corners = torch.tensor(
+        [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1], [1, 0, 1]]
+    ).float()
     lab = color.rgb_to_lab(corners.T.reshape(1, 3, 6, 1))
     assert lab[:, 1:].abs().max() < color.DEFAULT_AB_SCALE
 

@@ -12,7 +12,9 @@ from cgan_zoo.errors import InvalidConfigError
 
 def _fractions(n, height, width, fraction, kinds=("rectangles", "strokes"), seed=0):
     gen = torch.Generator().manual_seed(seed)
-    return torch.tensor([random_mask(height, width, fraction, kinds, gen).mean().item() for _ in range(n)])
+    return torch.tensor(
+        [random_mask(height, width, fraction, kinds, gen).mean().item() for _ in range(n)]
+    )
 
 
 def test_shape_dtype_and_values():

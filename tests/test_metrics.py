@@ -23,7 +23,10 @@ def _hwc(t: torch.Tensor) -> np.ndarray:
 @pytest.fixture(scope="module")
 def photos() -> torch.Tensor:
     """Two small natural photos from scikit-image, (2, 3, 96, 96) float64 in [0, 1]."""
-    imgs = [resize(img, (96, 96), anti_aliasing=True) for img in (data.astronaut(), data.coffee()[:, :400])]
+    imgs = [
+        resize(img, (96, 96), anti_aliasing=True)
+        for img in (data.astronaut(), data.coffee()[:, :400])
+    ]
     return torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).contiguous()
 
 
@@ -108,8 +111,13 @@ def test_ssim_small_and_non_square_match_skimage(size):
     a = torch.rand(1, 3, *size, generator=gen, dtype=torch.float64)
     b = (a + 0.3 * torch.rand(a.shape, generator=gen, dtype=torch.float64)).clamp(0, 1)
     want = structural_similarity(
-        _hwc(a[0]), _hwc(b[0]), gaussian_weights=True, sigma=1.5,
-        use_sample_covariance=False, data_range=1.0, channel_axis=-1,
+        _hwc(a[0]),
+        _hwc(b[0]),
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        data_range=1.0,
+        channel_axis=-1,
     )
     np.testing.assert_allclose(metrics.ssim(a, b).item(), want, atol=1e-4)
 
@@ -153,7 +161,10 @@ def test_ab_error_ignores_lightness():
 def _lab_pixels(pixels: list[tuple[float, float, float]]) -> torch.Tensor:
     """(L, chroma, hue_deg) triples -> RGB image (1, 3, 1, N) in float64."""
     lab = torch.tensor(
-        [[lum, c * math.cos(math.radians(h)), c * math.sin(math.radians(h))] for lum, c, h in pixels],
+        [
+            [lum, c * math.cos(math.radians(h)), c * math.sin(math.radians(h))]
+            for lum, c, h in pixels
+        ],
         dtype=torch.float64,
     )
     return color.lab_to_rgb(lab.T.reshape(1, 3, 1, -1))
@@ -168,13 +179,22 @@ def test_hue_accuracy_constructed_pixels():
         (60, 30, 250),  # pred identical -> correct
         (60, 10, 45),  # target chroma 10 < 15 -> not counted at all
     ]
-    pred_spec = [(60, 30, 129), (60, 30, 131), (60, 30, 341), (60, 4, 200), (60, 30, 250), (60, 30, 225)]
+    pred_spec = [
+        (60, 30, 129),
+        (60, 30, 131),
+        (60, 30, 341),
+        (60, 4, 200),
+        (60, 30, 250),
+        (60, 30, 225),
+    ]
     target = _lab_pixels(target_spec)
     pred = _lab_pixels(pred_spec)
     # The constructed colours are in gamut: hues survive the RGB round trip.
     lab_t = color.rgb_to_lab(target)
     hues = torch.rad2deg(torch.atan2(lab_t[0, 2, 0], lab_t[0, 1, 0])).remainder(360)
-    torch.testing.assert_close(hues, torch.tensor([100, 100, 10, 200, 250, 45.0], dtype=torch.float64), atol=0.05, rtol=0)
+    torch.testing.assert_close(
+        hues, torch.tensor([100, 100, 10, 200, 250, 45.0], dtype=torch.float64), atol=0.05, rtol=0
+    )
     acc = metrics.hue_accuracy(pred, target)
     assert acc.shape == (1,)
     assert acc.item() == pytest.approx(3 / 5)

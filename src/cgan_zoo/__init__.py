@@ -37,6 +37,10 @@ from .models import (
     map_efficientnet_lite0_keys,
 )
 
+from .weights import register_bundled_weights as _register_bundled_weights
+
+_register_bundled_weights()
+
 __all__ = [
     "__version__",
     # registry

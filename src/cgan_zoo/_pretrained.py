@@ -30,6 +30,7 @@ class PretrainedCfg:
         training_data: Human-readable data sources (never local paths).
         description: One line for tables.
         metrics: Validation numbers from ``scripts/evaluate_pretrained.py``.
+        training: Recipe file, steps, wall-clock CPU hours and storage dtype.
 
     Example:
         >>> cfg = PretrainedCfg(name="a.b", architecture="a", sha256="0" * 64, license="MIT", bundled="a.b")
@@ -50,6 +51,7 @@ class PretrainedCfg:
     training_data: str = ""
     description: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tag(self) -> str:

@@ -68,7 +68,9 @@ def _check_rgb(x: object, name: str, min_size: int = 1) -> torch.Tensor:
     return x
 
 
-def _check_pair(pred: object, target: object, min_size: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def _check_pair(
+    pred: object, target: object, min_size: int = 1
+) -> tuple[torch.Tensor, torch.Tensor]:
     p = _check_rgb(pred, "pred", min_size)
     t = _check_rgb(target, "target", min_size)
     if p.shape != t.shape:
@@ -145,7 +147,9 @@ def psnr(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> t
     """
     pred, target = _check_pair(pred, target)
     if not data_range > 0:
-        raise InvalidInputError(f"data_range must be > 0, got {data_range!r}; use 1.0 for [0, 1] images.")
+        raise InvalidInputError(
+            f"data_range must be > 0, got {data_range!r}; use 1.0 for [0, 1] images."
+        )
     mse = (pred - target).pow(2).flatten(1).mean(dim=1)
     return 10.0 * torch.log10(data_range**2 / mse)
 
@@ -192,7 +196,9 @@ def ssim(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> t
     """
     pred, target = _check_pair(pred, target, min_size=11)
     if not data_range > 0:
-        raise InvalidInputError(f"data_range must be > 0, got {data_range!r}; use 1.0 for [0, 1] images.")
+        raise InvalidInputError(
+            f"data_range must be > 0, got {data_range!r}; use 1.0 for [0, 1] images."
+        )
     dtype = pred.dtype if pred.dtype == torch.float64 else torch.float32
     x = pred.to(dtype)
     y = target.to(dtype)
@@ -213,7 +219,9 @@ def ssim(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> t
     cov = e_xy - mu_x * mu_y
     c1 = (_SSIM_K1 * data_range) ** 2
     c2 = (_SSIM_K2 * data_range) ** 2
-    s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
+        (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
+    )
     return s.reshape(b, c, -1).mean(dim=2).mean(dim=1).to(pred.dtype)
 
 
@@ -306,7 +314,9 @@ def hue_accuracy(
     correct = valid & (chroma_p >= pred_min_chroma) & (diff_deg <= max_hue_deg)
     n_valid = valid.flatten(1).sum(dim=1).to(pred.dtype)
     n_correct = correct.flatten(1).sum(dim=1).to(pred.dtype)
-    return torch.where(n_valid > 0, n_correct / n_valid.clamp_min(1), torch.full_like(n_valid, math.nan))
+    return torch.where(
+        n_valid > 0, n_correct / n_valid.clamp_min(1), torch.full_like(n_valid, math.nan)
+    )
 
 
 def gray_baseline(rgb: torch.Tensor) -> torch.Tensor:

@@ -115,8 +115,10 @@ class ColorizationDataset(SafeImageDataset):
     ) -> None:
         _check_positive_int("crop_size", crop_size)
         _check_positive_int("min_side", min_side, allow_none=True)
-        if isinstance(ab_scale, bool) or not isinstance(ab_scale, (int, float)) or not (
-            math.isfinite(ab_scale) and ab_scale > 0
+        if (
+            isinstance(ab_scale, bool)
+            or not isinstance(ab_scale, (int, float))
+            or not (math.isfinite(ab_scale) and ab_scale > 0)
         ):
             raise InvalidConfigError(
                 f"ab_scale must be a positive number (110 covers the sRGB gamut), got {ab_scale!r}."

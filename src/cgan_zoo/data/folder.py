@@ -56,6 +56,7 @@ _DECODE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 _JPEG_TAIL_BYTES = 4096
+_EXIF_ORIENTATION = 0x0112
 
 
 def list_images(
@@ -180,16 +181,20 @@ def load_rgb(
     path = Path(path)
     try:
         if path.stat().st_size == 0:
-            raise InvalidInputError(f"Cannot read image {str(path)!r}: the file is empty (0 bytes).")
-        with Image.open(path) as img:
-            if draft_size is not None and img.format == "JPEG":
+            raise InvalidInputError(
+                f"Cannot read image {str(path)!r}: the file is empty (0 bytes)."
+            )
+        with Image.open(path) as src:
+            if draft_size is not None and src.format == "JPEG":
                 dw, dh = (draft_size, draft_size) if isinstance(draft_size, int) else draft_size
-                img.draft("RGB", (int(dw), int(dh)))
-            img.load()
-            img = ImageOps.exif_transpose(img) or img
+                src.draft("RGB", (int(dw), int(dh)))
+            src.load()
+            img: Image.Image = src
+            if src.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+                img = ImageOps.exif_transpose(src)
             rgb = _to_rgb(img, background)
-            if rgb is img:
-                rgb = img.copy()
+            if rgb is src:
+                rgb = src.copy()  # detach from the file before it is closed
     except InvalidInputError:
         raise
     except FileNotFoundError as exc:
@@ -275,7 +280,9 @@ def probe_images(
     return good, bad
 
 
-def warn_skipped(bad: Sequence[tuple[Path, str]], what: str = "image files", stacklevel: int = 3) -> None:
+def warn_skipped(
+    bad: Sequence[tuple[Path, str]], what: str = "image files", stacklevel: int = 3
+) -> None:
     """Emit ONE :class:`UserWarning` that lists every skipped file and why."""
     if not bad:
         return

@@ -43,8 +43,10 @@ def _check_args(height: int, width: int, fraction: float, kinds: Sequence[str]) 
     for name, v in (("height", height), ("width", width)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise InvalidConfigError(f"{name} must be a positive int, got {v!r}.")
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not (
-        0.0 <= float(fraction) <= MAX_FRACTION
+    if (
+        isinstance(fraction, bool)
+        or not isinstance(fraction, (int, float))
+        or not (0.0 <= float(fraction) <= MAX_FRACTION)
     ):
         raise InvalidConfigError(
             f"fraction must be a number in [0, {MAX_FRACTION}] (the share of missing pixels), "
@@ -165,7 +167,9 @@ def random_mask(
         low = high = exact
     if high == 0:
         return torch.zeros(1, height, width)
-    stop_at = low + int(torch.rand(1, generator=generator, dtype=torch.float64).item() * (exact - low + 1))
+    stop_at = low + int(
+        torch.rand(1, generator=generator, dtype=torch.float64).item() * (exact - low + 1)
+    )
     stop_at = min(max(stop_at, low), max(exact, low))
 
     count = 0
@@ -175,7 +179,11 @@ def random_mask(
             break
         u = torch.rand(_N_RANDOM, generator=generator, dtype=torch.float64).tolist()
         kind = kinds[min(len(kinds) - 1, int(u[0] * len(kinds)))]
-        shape = _rectangle(height, width, u[1:], fraction) if kind == "rectangles" else _stroke(height, width, u[1:])
+        shape = (
+            _rectangle(height, width, u[1:], fraction)
+            if kind == "rectangles"
+            else _stroke(height, width, u[1:])
+        )
         new = np.flatnonzero(shape.reshape(-1) & ~flat)
         if count + new.size > high:
             new = new[: high - count]  # trim: keep the shape's first rows only

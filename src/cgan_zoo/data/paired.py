@@ -8,9 +8,9 @@
 
 Augmentation follows pix2pix ("resize_and_crop"): in train mode both images are resized
 to ``load_size x load_size``, the same random ``crop_size`` crop is taken from both and
-both are flipped together. The resize and crop are done as one antialiased PIL resize of
-the matching source box, which gives the same pixels as resize-then-crop in one pass. In
-eval mode both images are resized straight to ``crop_size x crop_size`` (whole image, no
+both are flipped together. Instead of resizing the whole image and then cropping, the
+crop box is mapped back onto the source image and only that box is resized (same
+geometry, one antialiased resize, less work). In eval mode both images are resized straight to ``crop_size x crop_size`` (whole image, no
 randomness).
 """
 
@@ -94,7 +94,9 @@ class PairedDataset(SafeImageDataset):
         if layout not in _LAYOUTS:
             raise InvalidConfigError(f"layout must be one of {list(_LAYOUTS)}, got {layout!r}.")
         if direction not in _DIRECTIONS:
-            raise InvalidConfigError(f"direction must be one of {list(_DIRECTIONS)}, got {direction!r}.")
+            raise InvalidConfigError(
+                f"direction must be one of {list(_DIRECTIONS)}, got {direction!r}."
+            )
         for name, v in (("crop_size", crop_size), ("load_size", load_size)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InvalidConfigError(f"{name} must be a positive int, got {v!r}.")
@@ -140,7 +142,11 @@ class PairedDataset(SafeImageDataset):
         dir_a, dir_b = self.root / "A", self.root / "B"
         missing = [d.name for d in (dir_a, dir_b) if not d.is_dir()]
         if missing:
-            found = sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
+            found = (
+                sorted(p.name for p in self.root.iterdir() if p.is_dir())
+                if self.root.is_dir()
+                else []
+            )
             raise InvalidInputError(
                 f"layout='folders' needs sub-folders A and B in {str(self.root)!r}; missing "
                 f"{missing}, found folders {found}. Rename them to A and B, or use "
@@ -206,7 +212,9 @@ class PairedDataset(SafeImageDataset):
                 out.append(t.flip(-1) if flipped else t)
         else:
             for img in (img_a, img_b):
-                out.append(pil_to_tensor(crop_resize(img, (0, 0, img.width, img.height), self.crop_size)))
+                out.append(
+                    pil_to_tensor(crop_resize(img, (0, 0, img.width, img.height), self.crop_size))
+                )
         a, b = (to_signed(t) for t in out)
         if self.direction == "BtoA":
             a, b = b, a

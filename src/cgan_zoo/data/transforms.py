@@ -1,10 +1,9 @@
 """Small, explicit augmentation helpers shared by the datasets.
 
 Crops are described as boxes ``(left, top, right, bottom)`` in pixel coordinates of the
-decoded image (floats allowed), and applied together with the resize in a single
-antialiased PIL call (:func:`crop_resize`). Doing the crop and resize in one step on the
-8-bit PIL image, before any tensor is made, is both faster and sharper than resizing
-float tensors.
+decoded image (floats allowed), and applied together with the resize by one antialiased
+PIL call (:func:`crop_resize`). Cropping and resizing the 8-bit PIL image, before any
+tensor is made, is both faster and sharper than resizing float tensors.
 
 All randomness comes from torch (``torch.rand``/``torch.randint`` with an optional
 ``generator``), so ``torch.manual_seed`` and the per-worker seeding of
@@ -13,6 +12,7 @@ All randomness comes from torch (``torch.rand``/``torch.randint`` with an option
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -136,7 +136,11 @@ def random_flip(p: float = 0.5, generator: torch.Generator | None = None) -> boo
 
 
 def crop_resize(img: Image.Image, box: Sequence[float], size: int | tuple[int, int]) -> Image.Image:
-    """Crop ``box`` out of ``img`` and resize it to ``size`` in one antialiased bicubic step.
+    """Crop ``box`` out of ``img`` and resize it to ``size`` with antialiased bicubic filtering.
+
+    The crop is a true crop: pixels outside the box (rounded outwards to whole pixels)
+    never leak into the result through the filter support. Fractional boxes are
+    resampled exactly.
 
     Args:
         img: Source image.
@@ -149,8 +153,15 @@ def crop_resize(img: Image.Image, box: Sequence[float], size: int | tuple[int, i
         (64, 64)
     """
     out = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
-    box4 = tuple(float(v) for v in box)
-    return img.resize(out, RESAMPLE, box=box4, reducing_gap=_REDUCING_GAP)  # type: ignore[arg-type]
+    left, top, right, bottom = (float(v) for v in box)
+    x0 = max(0, math.floor(left))
+    y0 = max(0, math.floor(top))
+    x1 = min(img.width, math.ceil(right))
+    y1 = min(img.height, math.ceil(bottom))
+    if (x0, y0, x1, y1) != (0, 0, img.width, img.height):
+        img = img.crop((x0, y0, x1, y1))
+    inner = (left - x0, top - y0, right - x0, bottom - y0)
+    return img.resize(out, RESAMPLE, box=inner, reducing_gap=_REDUCING_GAP)
 
 
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:

@@ -36,6 +36,7 @@ __all__ = [
     "flatten_state",
     "unflatten_state",
     "cleanup_stale_temp_files",
+    "generator_from_checkpoint",
 ]
 
 _NAME = re.compile(r"ckpt-(\d{8})\.safetensors")
@@ -142,3 +143,35 @@ def latest_checkpoint(folder: str | os.PathLike) -> Path | None:
         except WeightsError:
             continue
     return None
+
+
+def generator_from_checkpoint(path: str | os.PathLike, use_ema: bool = True):
+    """Rebuild the trained generator stored in a training checkpoint.
+
+    Args:
+        path: A ``ckpt-*.safetensors`` file written by the trainer.
+        use_ema: Take the EMA weights when the checkpoint has them.
+
+    Returns:
+        The generator (a :class:`~cgan_zoo.HubModel`) in eval mode, ready for
+        ``save_pretrained`` or :class:`~cgan_zoo.pipelines.Colorizer`.
+    """
+    from ..hub import _MODEL_CLASSES
+    from ..serialization import load_state_dict_strict
+
+    state = load_checkpoint(path)
+    config = state.get("generator_config") or {}
+    class_name = config.get("_class_name")
+    klass = _MODEL_CLASSES.get(class_name) if class_name else None
+    if klass is None:
+        # configs captured before saving carry no class name; infer it from the keys
+        from ..models import TimmUNet, UNetGenerator
+
+        klass = TimmUNet if any(k.startswith("encoder.") for k in state["generator"]) else UNetGenerator
+    import inspect
+
+    params = inspect.signature(klass.__init__).parameters
+    model = klass(**{k: v for k, v in config.items() if k in params})
+    weights = state["ema"] if (use_ema and state.get("ema") is not None) else state["generator"]
+    load_state_dict_strict(model, weights, source=f"checkpoint {str(path)!r}")
+    return model.eval()

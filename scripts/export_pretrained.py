@@ -1,0 +1,86 @@
+"""Turn a training checkpoint into bundled pretrained weights.
+
+Takes the EMA generator from a trainer checkpoint, stores it as a ``save_pretrained``
+folder under ``src/cgan_zoo/weights/<arch.tag>/`` with fp16 tensors (halves the wheel
+size; the effect on the metrics is measured by ``scripts/evaluate_pretrained.py
+--compare-fp32``), and records its sha256 and metadata in
+``src/cgan_zoo/weights/registry.json``, from which ``cgan_zoo`` registers it at import.
+
+Usage::
+
+    python scripts/export_pretrained.py CKPT NAME --license LICENCE --description TEXT \
+        [--input-size 256] [--fp32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+from cgan_zoo.serialization import save_safetensors
+from cgan_zoo.training import generator_from_checkpoint, load_checkpoint
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "cgan_zoo" / "weights"
+TRAINING_DATA = (
+    "Real nature photos shipped in Debian and PyPI packages (GCompris, MATE, LXQt, KDE Plasma, "
+    "libjxl, OpenCV, scikit-learn, scikit-image, SciPy, imgaug, UFO:AI, TORCS, MegaGlest, "
+    "Red Eclipse, SuperTuxKart, OpenArena, Lugaru, Nexuiz, VPython, Tux Typing, Blender, "
+    "trigger-rally and others); per-file sources and licences in docs/data_sources.md"
+)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("name", help="arch.tag, e.g. unet_efficientnet_lite0.nature")
+    p.add_argument("--license", default="CC-BY-SA-4.0")
+    p.add_argument("--description", default="")
+    p.add_argument("--input-size", type=int, default=256)
+    p.add_argument("--recipe", default="", help="recipe file the run used, e.g. recipes/nature_colorizer.json")
+    p.add_argument("--cpu-hours", type=float, default=0.0, help="wall-clock hours x CPU cores used")
+    p.add_argument("--fp32", action="store_true", help="store fp32 instead of fp16")
+    args = p.parse_args()
+
+    arch = args.name.split(".", 1)[0]
+    model = generator_from_checkpoint(args.checkpoint)
+    state = load_checkpoint(args.checkpoint)
+    folder = WEIGHTS / args.name
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)  # config.json (+ fp32 weights, replaced below)
+    tensors = {
+        k: (v.half() if (v.is_floating_point() and not args.fp32) else v) for k, v in model.state_dict().items()
+    }
+    digest = save_safetensors(tensors, folder / "model.safetensors", metadata={"format": "pt"})
+    (folder / "README.md").unlink(missing_ok=True)  # the model card is written by evaluate_pretrained.py
+
+    registry_path = WEIGHTS / "registry.json"
+    registry = json.loads(registry_path.read_text()) if registry_path.exists() else {}
+    previous = registry.get(args.name, {})
+    registry[args.name] = {
+        **previous,
+        "name": args.name,
+        "architecture": arch,
+        "sha256": digest,
+        "license": args.license,
+        "bundled": args.name,
+        "task": model.task,
+        "color_space": "lab",
+        "input_size": args.input_size,
+        "training_data": TRAINING_DATA,
+        "description": args.description or previous.get("description", ""),
+        "training": {
+            "steps": int(state["step"]),
+            "recipe": args.recipe,
+            "cpu_hours": args.cpu_hours,
+            "storage_dtype": "float32" if args.fp32 else "float16",
+        },
+    }
+    registry_path.write_text(json.dumps(registry, indent=2, sort_keys=True) + "\n")
+    n = sum(v.numel() for v in model.state_dict().values())
+    print(f"{args.name}: {n} values, {(folder / 'model.safetensors').stat().st_size / 1e6:.1f} MB, sha256 {digest}")
+
+
+if __name__ == "__main__":
+    main()
