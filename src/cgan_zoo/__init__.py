@@ -37,6 +37,8 @@ from .models import (
     map_efficientnet_lite0_keys,
 )
 
+from .pipelines import Colorizer, colorize_video
+from .training import Pix2PixConfig, Pix2PixTrainer
 from .weights import register_bundled_weights as _register_bundled_weights
 
 _register_bundled_weights()
@@ -59,6 +61,11 @@ __all__ = [
     "MultiScaleDiscriminator",
     "load_encoder_weights",
     "map_efficientnet_lite0_keys",
+    # training and inference
+    "Pix2PixConfig",
+    "Pix2PixTrainer",
+    "Colorizer",
+    "colorize_video",
     # helpers
     "pad_to_multiple",
     "crop_padding",

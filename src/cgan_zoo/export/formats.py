@@ -1,0 +1,192 @@
+"""Export a generator to ONNX, TorchScript or a ``torch.export`` program.
+
+Every format takes inputs of any batch size and any height and width that are
+multiples of the model's stride. The exported graph is the model in eval mode with
+BatchNorm folded and TensorFlow "same" padding made static (both exact, see
+:mod:`cgan_zoo.export.fast`). The NaN/Inf input check of the eager models is not
+part of the exported graph.
+
+=================== ================================ ========================================
+format              file                             load and run
+=================== ================================ ========================================
+``onnx``            ``model.onnx`` (opset 18+)        ``onnxruntime.InferenceSession(path)``
+``torchscript``     ``model.pt`` (``torch.jit``)      ``torch.jit.load(path)(x)``
+``exported-program`` ``model.pt2`` (``torch.export``) ``torch.export.load(path).module()(x)``
+=================== ================================ ========================================
+
+The ONNX graph's input is named ``input`` with shape ``(batch, C, S*h, S*w)`` and its
+output ``output``, where ``S`` is the stride.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import InvalidConfigError, InvalidInputError, require_extra
+from ..serialization import atomic_write_bytes
+from .fast import _probe_input, export_program, model_stride, prepare_for_inference, tracing_friendly_checks
+
+__all__ = ["export_generator", "EXPORT_FORMATS"]
+
+EXPORT_FORMATS = ("onnx", "torchscript", "exported-program")
+_VERIFY_ATOL = 1e-4
+
+
+def export_generator(
+    model: nn.Module,
+    path: str | os.PathLike,
+    format: str = "onnx",
+    example_size: int = 256,
+    *,
+    fold_bn: bool = True,
+    verify: bool = True,
+) -> Path:
+    """Write ``model`` (in eval mode) to ``path`` with dynamic batch, height and width.
+
+    Height and width stay dynamic as multiples of ``model.stride``: a U-Net with
+    stride 256 takes 256×256, 512×768 and so on. The file is written atomically (a
+    temporary file in the same folder, then a rename). ``model`` is not changed.
+
+    Args:
+        model: A generator with ``in_channels`` and ``stride`` attributes.
+        path: Output file; parent folders are created.
+        format: ``"onnx"``, ``"torchscript"`` or ``"exported-program"``.
+        example_size: Side of the example input used for tracing (rounded up to
+            at least two strides).
+        fold_bn: Fold BatchNorm into the preceding convs (exact up to rounding).
+        verify: Run the written file once at another size than the example and
+            compare with the eager model (max abs difference <= 1e-4). TorchScript is
+            traced, so this catches a shape that tracing froze. ONNX needs
+            ``onnxruntime`` for this step.
+
+    Returns:
+        The path written.
+
+    Raises:
+        InvalidConfigError: For an unknown format.
+        MissingExtraError: If ONNX export is asked for without ``onnx``/``onnxscript``.
+        InvalidInputError: If ``verify`` finds outputs that differ.
+
+    Shape:
+        - The exported model's input: ``(B, in_channels, H, W)``, H and W multiples of the stride.
+        - Its output: ``(B, out_channels, H, W)``.
+
+    Example:
+        >>> import tempfile, torch
+        >>> from cgan_zoo import create_model
+        >>> g = create_model("unet_tiny").eval()
+        >>> p = export_generator(g, tempfile.mkdtemp() + "/g.pt2", "exported-program", example_size=32)
+        >>> program = torch.export.load(p).module()
+        >>> x = torch.randn(3, 1, 48, 16)
+        >>> bool(torch.allclose(program(x), g(x), atol=1e-4))
+        True
+    """
+    if format not in EXPORT_FORMATS:
+        raise InvalidConfigError(f"format={format!r} is not supported; choose one of {list(EXPORT_FORMATS)}.")
+    if not isinstance(example_size, int) or example_size < 1:
+        raise InvalidConfigError(f"example_size must be a positive integer, got {example_size!r}.")
+    if format == "onnx":
+        require_extra("onnx", "export", "ONNX export")
+        require_extra("onnxscript", "export", "ONNX export")
+        if verify:
+            require_extra("onnxruntime", "export", "checking an ONNX export")
+    path = Path(path)
+    prepared = prepare_for_inference(model, fold_bn=fold_bn)
+    stride = model_stride(prepared)
+    if format == "torchscript":
+        _export_torchscript(prepared, path, example_size)
+    else:
+        program = export_program(prepared, example_size)
+        if format == "exported-program":
+            buffer = io.BytesIO()
+            torch.export.save(program, buffer)
+            atomic_write_bytes(path, buffer.getvalue())
+        else:
+            _export_onnx(program, path)
+    if verify:
+        # one size unlike the example in both H and W, batch 2
+        probe = _probe_input(prepared, stride)
+        x = torch.randn(2, probe.shape[1], stride, 3 * stride, dtype=probe.dtype, device=probe.device)
+        _verify(model, path, format, x)
+    return path
+
+
+def _export_torchscript(prepared: nn.Module, path: Path, example_size: int) -> None:
+    stride = model_stride(prepared)
+    blocks = max(2, -(-example_size // stride))
+    x = _probe_input(prepared, blocks * stride)
+    with warnings.catch_warnings(), tracing_friendly_checks(), torch.no_grad():
+        warnings.simplefilter("ignore")  # deprecation notice and TracerWarnings of the shape checks
+        traced = torch.jit.trace(prepared, (x,), check_trace=False)
+        traced = torch.jit.freeze(traced.eval())
+    buffer = io.BytesIO()
+    torch.jit.save(traced, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _export_onnx(program: torch.export.ExportedProgram, path: Path) -> None:
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        onnx_program = torch.onnx.export(
+            program, dynamo=True, input_names=["input"], output_names=["output"], verbose=False
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    os.close(fd)
+    try:
+        onnx_program.save(tmp, external_data=False)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def run_exported(path: str | os.PathLike, format: str, x: torch.Tensor) -> torch.Tensor:
+    """Load an exported file and run it on ``x`` (for checks and benchmarks).
+
+    Example:
+        >>> import tempfile, torch
+        >>> from cgan_zoo import create_model
+        >>> g = create_model("unet_tiny").eval()
+        >>> p = export_generator(g, tempfile.mkdtemp() + "/g.pt", "torchscript", 32, verify=False)
+        >>> run_exported(p, "torchscript", torch.zeros(1, 1, 32, 32)).shape
+        torch.Size([1, 2, 32, 32])
+    """
+    if format == "onnx":
+        ort = require_extra("onnxruntime", "export", "running an ONNX export")
+        session = ort.InferenceSession(os.fspath(path), providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+        return torch.from_numpy(session.run(None, {name: x.detach().cpu().numpy()})[0])
+    with torch.no_grad():
+        if format == "torchscript":
+            return torch.jit.load(os.fspath(path))(x)
+        if format == "exported-program":
+            return torch.export.load(os.fspath(path)).module()(x)
+    raise InvalidConfigError(f"format={format!r} is not supported; choose one of {list(EXPORT_FORMATS)}.")
+
+
+def _verify(model: nn.Module, path: Path, format: str, x: torch.Tensor) -> None:
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            expected = model(x)
+    finally:
+        model.train(was_training)
+    got = run_exported(path, format, x)
+    diff = float((got - expected).abs().max()) if got.shape == expected.shape else float("inf")
+    if not diff <= _VERIFY_ATOL:
+        raise InvalidInputError(
+            f"the {format} export at {str(path)!r} does not match the eager model at input size "
+            f"{tuple(x.shape)}: max abs difference {diff:.3g} > {_VERIFY_ATOL} (output shapes "
+            f"{tuple(got.shape)} vs {tuple(expected.shape)}). Try another format or report this model."
+        )
