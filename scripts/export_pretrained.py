@@ -18,7 +18,6 @@ import argparse
 import json
 from pathlib import Path
 
-
 from cgan_zoo.serialization import save_safetensors
 from cgan_zoo.training import generator_from_checkpoint, load_checkpoint
 

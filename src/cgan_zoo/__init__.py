@@ -36,7 +36,6 @@ from .models import (
     load_encoder_weights,
     map_efficientnet_lite0_keys,
 )
-
 from .pipelines import Colorizer, colorize_video
 from .training import Pix2PixConfig, Pix2PixTrainer
 from .weights import register_bundled_weights as _register_bundled_weights

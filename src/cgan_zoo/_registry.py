@@ -157,8 +157,8 @@ def create_model(name: str, pretrained: bool = False, **overrides: Any) -> nn.Mo
 
         cfg = get_pretrained_cfg(name)
         source = resolve_pretrained_folder(cfg)
-        hub_kwargs = {"revision": cfg.revision} if cfg.hub_id else {}
-        return HubModel.from_pretrained(source, sha256=cfg.sha256, **hub_kwargs, **overrides)
+        revision = cfg.revision if cfg.hub_id else None
+        return HubModel.from_pretrained(source, sha256=cfg.sha256, revision=revision, **overrides)
     model = _MODELS[arch](**overrides)
     if encoder_weights is not None:
         from .models.encoder_weights import load_encoder_weights

@@ -18,7 +18,7 @@ import inspect
 import json
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin
@@ -89,7 +89,7 @@ def resolve_model_files(
                         repo_id=str(name_or_path),
                         filename=filename,
                         revision=revision,
-                        cache_dir=cache_dir,
+                        cache_dir=None if cache_dir is None else str(cache_dir),
                         local_files_only=local_files_only,
                         token=token,
                     )
@@ -153,7 +153,7 @@ class HubModel(
         return json.loads(json.dumps(cfg))
 
     def _check_config_complete(self) -> dict[str, Any]:
-        cfg = dict(self._hub_mixin_config or {})
+        cfg: dict[str, Any] = dict(cast(dict, self._hub_mixin_config or {}))
         params = [p for p in inspect.signature(type(self).__init__).parameters.values()][1:]
         missing = [
             p.name

@@ -32,7 +32,13 @@ from torch import nn
 
 from ..errors import InvalidConfigError, InvalidInputError, require_extra
 from ..serialization import atomic_write_bytes
-from .fast import _probe_input, export_program, model_stride, prepare_for_inference, tracing_friendly_checks
+from .fast import (
+    _probe_input,
+    export_program,
+    model_stride,
+    prepare_for_inference,
+    tracing_friendly_checks,
+)
 
 __all__ = ["export_generator", "EXPORT_FORMATS"]
 

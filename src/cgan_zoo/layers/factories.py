@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from torch import nn
 
@@ -70,13 +71,14 @@ def make_activation(name: str) -> nn.Module:
         Tanh()
     """
     check_choice("activation", name, ACTIVATION_CHOICES)
-    return {
+    table: dict[str, Callable[[], nn.Module]] = {
         "tanh": nn.Tanh,
         "sigmoid": nn.Sigmoid,
         "none": nn.Identity,
         "relu": lambda: nn.ReLU(inplace=False),
         "leaky_relu": lambda: nn.LeakyReLU(0.2, inplace=False),
-    }[name]()
+    }
+    return table[name]()
 
 
 def activation_range(name: str) -> tuple[float, float]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
+from typing import cast
 
 import torch
 from torch import nn
@@ -129,7 +130,7 @@ def load_encoder_weights(
     """
     mapper = KEY_MAPS[key_map] if isinstance(key_map, str) else key_map
     state = mapper(load_safetensors(path, sha256=sha256))
-    encoder = model.encoder
+    encoder = cast(nn.Module, model.encoder)
     own = encoder.state_dict()
     state = {k: v for k, v in state.items() if k in own or not k.startswith(("classifier", "conv_head", "bn2", "fc"))}
     for key, value in list(state.items()):

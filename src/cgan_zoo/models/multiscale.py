@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -35,7 +37,9 @@ class MultiScaleDiscriminator(HubModel):
         - Output: a list of ``num_scales`` logit maps ``(B, 1, H_i, W_i)``, finest first.
 
     Example:
-        >>> import torch
+        >>> from typing import cast
+
+import torch
         >>> d = MultiScaleDiscriminator(in_channels=3, num_scales=2, base_channels=8)
         >>> [tuple(o.shape) for o in d(torch.randn(1, 3, 128, 128))]
         [(1, 1, 14, 14), (1, 1, 6, 6)]
@@ -63,7 +67,8 @@ class MultiScaleDiscriminator(HubModel):
     def min_input_size(self) -> int:
         """Smallest input side for which the coarsest scale still gives a 1×1 logit map."""
         # each 3x3 stride-2 average pool maps a side n to ceil(n / 2)
-        return (self.discriminators[0].min_input_size - 1) * 2 ** (len(self.discriminators) - 1) + 1
+        first = cast(PatchDiscriminator, self.discriminators[0])
+        return (first.min_input_size - 1) * 2 ** (len(self.discriminators) - 1) + 1
 
     def forward(self, x: torch.Tensor, return_features: bool = False):
         """Score patches at every scale.

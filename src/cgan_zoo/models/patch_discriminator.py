@@ -31,8 +31,8 @@ def receptive_field_of(module: nn.Module) -> int:
     """
     rf, jump = 1, 1
     for conv in _convs(module):
-        rf += (conv.kernel_size[0] - 1) * conv.dilation[0] * jump
-        jump *= conv.stride[0]
+        rf += (int(conv.kernel_size[0]) - 1) * int(conv.dilation[0]) * jump
+        jump *= int(conv.stride[0])
     return rf
 
 
@@ -46,7 +46,7 @@ def output_size_of(module: nn.Module, size: int) -> int:
         30
     """
     for conv in _convs(module):
-        k, s, p = conv.kernel_size[0], conv.stride[0], conv.padding[0]
+        k, s, p = int(conv.kernel_size[0]), int(conv.stride[0]), int(conv.padding[0])
         size = (size + 2 * p - k) // s + 1
     return size
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -105,8 +106,9 @@ class TimmUNet(HubModel):
                 f"encoder_name={encoder_name!r} is not a timm model with features_only support: {exc}. "
                 "See timm.list_models() for names."
             ) from None
-        enc_channels = list(self.encoder.feature_info.channels())
-        reductions = list(self.encoder.feature_info.reduction())
+        feature_info: Any = self.encoder.feature_info
+        enc_channels = list(feature_info.channels())
+        reductions = list(feature_info.reduction())
         decoder_channels = [int(c) for c in decoder_channels]
         if len(decoder_channels) != len(enc_channels):
             raise InvalidConfigError(

@@ -38,8 +38,8 @@ class ModelEMA:
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
         """Move the EMA weights towards ``model``'s."""
-        ema_params = list(self.module.parameters())
-        params = [p.detach() for p in model.parameters()]
+        ema_params: list[torch.Tensor] = list(self.module.parameters())
+        params: list[torch.Tensor] = [p.detach() for p in model.parameters()]
         torch._foreach_lerp_(ema_params, params, 1.0 - self.decay)
         for eb, b in zip(self.module.buffers(), model.buffers()):
             eb.copy_(b)

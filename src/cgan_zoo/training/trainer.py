@@ -9,7 +9,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -138,10 +138,11 @@ class Pix2PixTrainer:
 
         self.task = config.task
         self.ab_scale = float(getattr(self.generator, "ab_scale", config.ab_scale))
-        self.train_dataset = train_dataset if train_dataset is not None else self._build_dataset(train=True)
-        self.val_dataset = val_dataset if val_dataset is not None else self._build_dataset(train=False)
-        if self.train_dataset is None:
+        train_data = train_dataset if train_dataset is not None else self._build_dataset(train=True)
+        if train_data is None:
             raise InvalidConfigError("no training data: set config.data_dir or pass train_dataset=...")
+        self.train_dataset: Dataset = train_data
+        self.val_dataset = val_dataset if val_dataset is not None else self._build_dataset(train=False)
 
         g_params = [p for p in self.generator.parameters() if p.requires_grad]
         self.opt_g = torch.optim.Adam(g_params, lr=config.lr_g, betas=(config.beta1, config.beta2), foreach=True)
@@ -186,6 +187,7 @@ class Pix2PixTrainer:
     # ------------------------------------------------------------------ building
     def _build_generator(self) -> nn.Module:
         cfg = self.config
+        gen: nn.Module
         if cfg.init:
             from .._registry import get_pretrained_cfg
             from ..hub import HubModel
@@ -238,7 +240,7 @@ class Pix2PixTrainer:
                 root, layout=cfg.paired_layout, direction=cfg.direction, crop_size=cfg.crop_size,
                 load_size=cfg.load_size, train=train, flip=cfg.flip,
             )
-        common = dict(crop_size=cfg.crop_size, scales=tuple(cfg.scales), flip=cfg.flip, train=train,
+        common: dict[str, Any] = dict(crop_size=cfg.crop_size, scales=tuple(cfg.scales), flip=cfg.flip, train=train,
                       ab_scale=self.ab_scale, files=files)
         source = root if root else files
         if cfg.task == "colorize-missing":
@@ -331,7 +333,7 @@ class Pix2PixTrainer:
         G.train()
         D.train()
         if cfg.freeze_encoder and hasattr(G, "encoder"):
-            G.encoder.eval()  # frozen: keep its BatchNorm statistics too
+            cast(nn.Module, G.encoder).eval()  # frozen: keep its BatchNorm statistics too
 
         if not all(torch.isfinite(mb["input"]).all() and torch.isfinite(mb["target"]).all() for mb in micro_batches):
             return self._skip_step(micro_batches, "the input batch (data)")
@@ -400,7 +402,7 @@ class Pix2PixTrainer:
                         rgb_fake = to_rgb(self.task, x, fake, self.ab_scale)
                         rgb_real = to_rgb(self.task, x, y, self.ab_scale)
                         terms["perceptual"] = cfg.lambda_perceptual * self.perceptual(rgb_fake, rgb_real)
-                    loss_g = sum(terms.values())
+                    loss_g = torch.stack(list(terms.values())).sum()
                 if not torch.isfinite(loss_g):
                     skipped = True
                     break
@@ -590,7 +592,7 @@ class Pix2PixTrainer:
         folder = Path(folder) if folder is not None else self.out_dir / "generator"
         model = self.ema.module if (use_ema and self.ema is not None) else self.generator
         model = model.to(memory_format=torch.contiguous_format)
-        model.save_pretrained(folder)
+        cast(Any, model).save_pretrained(folder)
         if self.config.channels_last:
             model.to(memory_format=torch.channels_last)
         return folder
@@ -696,7 +698,7 @@ def _to_tuple(state: list[Any]) -> tuple:
 
 def _numpy_rng_state() -> dict[str, Any]:
     name, keys, pos, has_gauss, cached = np.random.get_state()
-    return {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+    return {"name": name, "keys": torch.from_numpy(np.asarray(keys).astype(np.int64)), "pos": int(pos),
             "has_gauss": int(has_gauss), "cached": float(cached)}
 
 
