@@ -136,9 +136,38 @@ def save_safetensors(
     return hashlib.sha256(data).hexdigest()
 
 
+_SNIFF_BYTES = 64 * 1024
+
+
+def _looks_like_safetensors(head: bytes, size: int) -> bool:
+    """True if ``head`` starts with a plausible safetensors header length followed by ``{``."""
+    if len(head) < 9:
+        return False
+    (n,) = struct.unpack("<Q", head[:8])
+    return 0 < n <= min(_MAX_HEADER_BYTES, size - 8) and head[8:9] == b"{"
+
+
 def _looks_like_pickle(head: bytes) -> bool:
-    # Protocol 2+ pickles start with PROTO (0x80); torch zip checkpoints start with "PK".
-    return head[:1] == b"\x80" or head[:2] == b"PK"
+    """True for pickle bytes (any protocol) and torch zip checkpoints; never unpickles.
+
+    Protocol 2+ pickles start with PROTO (0x80) and the protocol number; torch zip
+    checkpoints start with "PK". Protocol 0/1 pickles have no magic, so the opcodes
+    are parsed (not executed) with :func:`pickletools.genops`.
+    """
+    if head[:2] == b"PK" or (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")):
+        return True
+    import io
+    import pickletools
+
+    count = 0
+    try:
+        for opcode, _arg, _pos in pickletools.genops(io.BytesIO(head)):
+            count += 1
+            if opcode.name == "STOP":
+                return count >= 2
+    except Exception:  # noqa: BLE001 - any parse failure means "not a pickle prefix"
+        return count >= 6 and len(head) >= _SNIFF_BYTES
+    return count >= 6
 
 
 def read_safetensors_header(path: str | os.PathLike) -> tuple[dict, int]:
@@ -156,29 +185,38 @@ def read_safetensors_header(path: str | os.PathLike) -> tuple[dict, int]:
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file {str(path)!r} does not exist or is not a file.")
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-        if path.suffix.lower() in _PICKLE_SUFFIXES or _looks_like_pickle(head):
-            raise UnsafeWeightsError(
-                f"{str(path)!r} is a pickle-based checkpoint; cgan-zoo never unpickles weights "
-                "because a pickle can run arbitrary code. Convert it once, in a trusted "
-                "environment, with cgan_zoo.serialization.save_safetensors(torch.load(path, "
-                "weights_only=True), 'model.safetensors')."
-            )
-        if size < 8 or len(head) < 8:
-            raise WeightsError(f"{str(path)!r} is too short ({size} bytes) to be a safetensors file.")
-        (n,) = struct.unpack("<Q", head)
-        if n == 0 or n > _MAX_HEADER_BYTES or n > size - 8:
-            raise WeightsError(
-                f"{str(path)!r} declares a header of {n} bytes but the file holds {size} bytes; "
-                "the file is truncated or not a safetensors file."
-            )
-        raw = fh.read(n)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+            if path.suffix.lower() in _PICKLE_SUFFIXES or (
+                not _looks_like_safetensors(head, size) and _looks_like_pickle(head)
+            ):
+                raise UnsafeWeightsError(
+                    f"{str(path)!r} is a pickle-based checkpoint; cgan-zoo never unpickles weights "
+                    "because a pickle can run arbitrary code. Convert it once, in a trusted "
+                    "environment, with cgan_zoo.serialization.save_safetensors(torch.load(path, "
+                    "weights_only=True), 'model.safetensors')."
+                )
+            if size < 8 or len(head) < 8:
+                raise WeightsError(f"{str(path)!r} is too short ({size} bytes) to be a safetensors file.")
+            (n,) = struct.unpack("<Q", head[:8])
+            if n == 0 or n > _MAX_HEADER_BYTES or n > size - 8:
+                raise WeightsError(
+                    f"{str(path)!r} declares a header of {n} bytes but the file holds {size} bytes; "
+                    "the file is truncated or not a safetensors file."
+                )
+            fh.seek(8)
+            raw = fh.read(n)
+    except OSError as exc:
+        raise WeightsError(f"weights file {str(path)!r} could not be read: {exc}") from None
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WeightsError(f"{str(path)!r} has a corrupt safetensors header: {exc}.") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and integers too long to convert;
+        # RecursionError comes from absurdly deep nesting.
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise WeightsError(f"{str(path)!r} has a corrupt safetensors header: {reason}.") from None
     if not isinstance(header, dict):
         raise WeightsError(f"{str(path)!r} has a safetensors header that is not a JSON object.")
     data_start = 8 + n
@@ -194,7 +232,7 @@ def read_safetensors_header(path: str | os.PathLike) -> tuple[dict, int]:
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             raise WeightsError(f"{str(path)!r}: tensor {name!r} has a malformed header entry {entry!r}.")
         dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if dtype not in _DTYPES:
+        if not isinstance(dtype, str) or dtype not in _DTYPES:
             raise WeightsError(f"{str(path)!r}: tensor {name!r} has unsupported dtype {dtype!r}.")
         if not isinstance(shape, list) or not all(
             isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**40 for d in shape
