@@ -224,7 +224,8 @@ def test_lr_decays_linearly_to_zero(tmp_path):
     factors = [trainer.lr_factor(s) for s in range(10)]
     assert factors[:5] == [1.0] * 5
     assert all(a > b for a, b in zip(factors[5:], factors[6:]))
-    assert 0 < factors[-1] < 0.2
+    # pix2pix rule: 1 - (step - start) / (decay_steps + 1), reaching 0 one step after the end
+    assert factors[-1] == pytest.approx(1 - 4 / 6)
 
 
 @pytest.mark.parametrize(

@@ -165,8 +165,8 @@ def _looks_like_pickle(head: bytes) -> bool:
             count += 1
             if opcode.name == "STOP":
                 return count >= 2
-    except Exception:  # noqa: BLE001 - any parse failure means "not a pickle prefix"
-        return count >= 6 and len(head) >= _SNIFF_BYTES
+    except Exception:  # noqa: BLE001 - a parse failure ends the prefix; judge what came before
+        return count >= 6
     return count >= 6
 
 
@@ -245,8 +245,9 @@ def read_safetensors_header(path: str | os.PathLike) -> tuple[dict, int]:
             or not 0 <= offsets[0] <= offsets[1] <= data_len
         ):
             raise WeightsError(
-                f"{str(path)!r}: tensor {name!r} has data offsets {offsets!r} outside the "
-                f"{data_len}-byte data section; the file is truncated or corrupt."
+                f"{str(path)!r}: tensor {name!r} has data offsets {offsets!r}, expected two integers "
+                f"0 <= start <= end <= {data_len} (the size of the data section); the file is "
+                "truncated or corrupt."
             )
         numel = 1
         for d in shape:
@@ -293,7 +294,10 @@ def load_safetensors(
     """
     header, _ = read_safetensors_header(path)
     if sha256 is not None:
-        actual = sha256_file(path)
+        try:
+            actual = sha256_file(path)
+        except OSError as exc:
+            raise WeightsError(f"weights file {str(path)!r} could not be read: {exc}") from None
         if actual.lower() != sha256.lower():
             raise ChecksumError(
                 f"{str(path)!r} has sha256 {actual} but {sha256} was expected; the file is "
@@ -309,6 +313,13 @@ def load_safetensors(
     expected = {k for k in header if k != "__metadata__"}
     if set(tensors) != expected:
         raise WeightsError(f"{str(path)!r}: loaded tensors differ from the header's list.")
+    for name, t in tensors.items():
+        entry = header[name]
+        if t.dtype != _DTYPES[entry["dtype"]][0] or list(t.shape) != entry["shape"]:
+            raise WeightsError(
+                f"{str(path)!r}: tensor {name!r} was read as {t.dtype} {list(t.shape)} but the header "
+                f"declares {entry['dtype']} {entry['shape']}; the header is ambiguous or corrupt."
+            )
     if not allow_non_finite:
         for name, t in tensors.items():
             if t.is_floating_point() and not bool(torch.isfinite(t).all()):

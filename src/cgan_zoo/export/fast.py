@@ -357,7 +357,9 @@ def export_program(
     w = Dim("w_blocks", min=1, max=max(1024, blocks))
     dyn = {2: h * stride, 3: w * stride} if stride > 1 else {2: h, 3: w}
     arg_name = _forward_arg_name(model)
-    with tracing_friendly_checks(), torch.no_grad():
+    # size-oblivious: do not assume a dynamic size is never 1 (one stride block, batch 1)
+    oblivious = torch.fx.experimental._config.patch(backed_size_oblivious=True)
+    with tracing_friendly_checks(), torch.no_grad(), oblivious:
         return torch.export.export(model, (x,), dynamic_shapes={arg_name: {0: b, **dyn}}, strict=strict)
 
 
