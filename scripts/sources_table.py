@@ -117,12 +117,7 @@ def package_summary(rows: list[dict[str, str]]) -> list[tuple[str, int]]:
 
 def _cell(text: str) -> str:
     text = " ".join(str(text).split())
-    return (
-        text.replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-    )
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render(used: dict[str, list[dict[str, str]]], command: str = COMMAND) -> str:
@@ -147,6 +142,8 @@ def render(used: dict[str, list[dict[str, str]]], command: str = COMMAND) -> str
         "(column *split*; validation photos are whole photos that were never trained on).",
         "",
         "## Licences",
+        "",
+        "Licence texts grouped by the first licence they name (the tables below give each text in full).",
         "",
         "| licence family | photos |",
         "|---|---:|",
@@ -178,7 +175,15 @@ def render(used: dict[str, list[dict[str, str]]], command: str = COMMAND) -> str
             "| "
             + " | ".join(
                 _cell(r.get(k, ""))
-                for k in ("file", "split", "package", "version", "license", "subject", "attribution_note")
+                for k in (
+                    "file",
+                    "split",
+                    "package",
+                    "version",
+                    "license",
+                    "subject",
+                    "attribution_note",
+                )
             )
             + " |"
             for r in rows
@@ -187,8 +192,15 @@ def render(used: dict[str, list[dict[str, str]]], command: str = COMMAND) -> str
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, required=True, help="NATURE_ROOT: folder holding train/, more/ and extra/")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="NATURE_ROOT: folder holding train/, more/ and extra/",
+    )
     p.add_argument("--split", type=Path, default=DEFAULT_SPLIT)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = p.parse_args(argv)

@@ -7,7 +7,9 @@ Markdown does not understand. Before mkdocstrings renders them, this extension r
   (a link when the target is rendered in the API reference, plain code otherwise, and
   never a build warning);
 * simple tables (``====  ====`` borders) into Markdown tables;
-* a paragraph ending in ``::`` before an indented literal block into one ending in ``:``.
+* a paragraph ending in ``::`` before an indented literal block into one ending in ``:``;
+* the section title ``Example:`` into ``Examples:``, the title Griffe parses as doctest
+  examples (it would otherwise render ``Example:`` as an admonition of plain text).
 
 The source files are not changed. mkdocs.yml loads it with
 ``extensions: [docs/_ext/sphinx_roles.py]``.
@@ -114,9 +116,13 @@ def _literal_blocks(text: str) -> str:
     return re.sub(r"(\S)::\n(\s*\n)", r"\1:\n\2", text)
 
 
+def _example_sections(text: str) -> str:
+    return re.sub(r"^(\s*)Example:[ \t]*$", r"\1Examples:", text, flags=re.M)
+
+
 def rewrite(text: str, obj: Object) -> str:
     """Apply every rewrite to one docstring."""
-    return _literal_blocks(_tables(_roles(text, obj)))
+    return _example_sections(_literal_blocks(_tables(_roles(text, obj))))
 
 
 class SphinxRoles(Extension):

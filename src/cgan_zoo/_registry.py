@@ -53,7 +53,22 @@ def register_model(fn: F) -> F:
 
 
 def register_pretrained(cfg: PretrainedCfg) -> PretrainedCfg:
-    """Register a set of pretrained weights. The first tag of an architecture is its default."""
+    """Register a set of pretrained weights. The first tag of an architecture is its default.
+
+    Hub-hosted weights must be pinned to a full commit sha, so that a name can never
+    point at other weights later.
+
+    Raises:
+        InvalidConfigError: For an unknown architecture or an unpinned Hub revision.
+
+    Example:
+        >>> cfg = PretrainedCfg(name="unet_tiny.demo", architecture="unet_tiny", sha256="0" * 64,
+        ...                     license="MIT", hub_id="me/demo", revision="main")
+        >>> register_pretrained(cfg)
+        Traceback (most recent call last):
+        ...
+        cgan_zoo.errors.InvalidConfigError: pretrained 'unet_tiny.demo' has revision 'main'; pin a full 40-character commit sha, ...
+    """
     if cfg.architecture not in _MODELS:
         raise InvalidConfigError(f"pretrained {cfg.name!r} names unknown architecture {cfg.architecture!r}.")
     if cfg.hub_id and not cfg.revision:
@@ -92,6 +107,14 @@ def get_pretrained_cfg(name: str) -> PretrainedCfg:
 
     Raises:
         InvalidConfigError: Listing the available names.
+
+    Example:
+        >>> all(get_pretrained_cfg(name).name == name for name in list_pretrained())
+        True
+        >>> get_pretrained_cfg("unet_tiny.none")
+        Traceback (most recent call last):
+        ...
+        cgan_zoo.errors.InvalidConfigError: no pretrained weights named 'unet_tiny.none'; available: ...
     """
     if name in _PRETRAINED:
         return _PRETRAINED[name]

@@ -11,7 +11,7 @@ import torch
 
 from .errors import InvalidInputError
 
-__all__ = ["check_image_tensor", "check_finite", "nearest_multiples"]
+__all__ = ["check_image_tensor", "check_finite", "nearest_multiples", "module_dtype"]
 
 
 def nearest_multiples(size: int, multiple: int) -> tuple[int, int]:
@@ -26,6 +26,19 @@ def nearest_multiples(size: int, multiple: int) -> tuple[int, int]:
     return low, high
 
 
+def module_dtype(module: torch.nn.Module) -> torch.dtype | None:
+    """The dtype of a module's first floating-point parameter (``None`` if it has none).
+
+    Example:
+        >>> module_dtype(torch.nn.Linear(2, 2).double())
+        torch.float64
+    """
+    for p in module.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return None
+
+
 def check_image_tensor(
     x: object,
     *,
@@ -34,6 +47,7 @@ def check_image_tensor(
     multiple: int = 1,
     min_size: int = 1,
     allow_non_finite: bool = False,
+    dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """Validate a batched image tensor of shape ``(B, C, H, W)``.
 
@@ -44,6 +58,8 @@ def check_image_tensor(
         multiple: H and W must be divisible by this.
         min_size: H and W must be at least this.
         allow_non_finite: Skip the NaN/Inf check (it costs one reduction).
+        dtype: The dtype of the weights ``x`` will meet (see :func:`module_dtype`); another
+            floating dtype is refused unless autocast is active on ``x``'s device.
 
     Returns:
         ``x`` unchanged.
@@ -57,8 +73,17 @@ def check_image_tensor(
             f"{name} must be a torch.Tensor of shape (B, C, H, W), got {type(x).__name__}. "
             "Convert images with torch.from_numpy(...) or use cgan_zoo.Colorizer for PIL/numpy input."
         )
+    if x.layout != torch.strided:
+        raise TypeError(
+            f"{name} must be a dense (strided) tensor, got layout {x.layout} with shape {tuple(x.shape)}. "
+            "Convert it with x.to_dense()."
+        )
     if x.ndim != 4:
-        hint = " Add a batch dimension with x.unsqueeze(0)." if x.ndim == 3 else ""
+        hint = (
+            " Add a batch dimension with x.unsqueeze(0)."
+            if x.ndim == 3
+            else " Pass a batch of images shaped (B, C, H, W), e.g. x.view(1, 1, H, W) for one gray image."
+        )
         raise InvalidInputError(
             f"{name} must have 4 dims (B, C, H, W), got {x.ndim} dims with shape {tuple(x.shape)}.{hint}"
         )
@@ -67,9 +92,18 @@ def check_image_tensor(
             f"{name} must be a floating-point tensor, got dtype {x.dtype}. "
             "Convert with x.float() (and scale 8-bit images to the model's range first)."
         )
+    if dtype is not None and x.dtype != dtype and not torch.is_autocast_enabled(x.device.type):
+        raise TypeError(
+            f"{name} has dtype {x.dtype} (shape {tuple(x.shape)}) but the model's weights are {dtype}; "
+            f"the two must match. Convert the input with x.to({dtype}), or the model with "
+            f"model.to({x.dtype})."
+        )
     b, c, h, w = x.shape
     if b == 0:
-        raise InvalidInputError(f"{name} is an empty batch (shape {tuple(x.shape)}); pass at least one image.")
+        raise InvalidInputError(
+            f"{name} is an empty batch (shape {tuple(x.shape)}); expected at least one image. "
+            "Pass a batch with B >= 1."
+        )
     if channels is not None and c != channels:
         raise InvalidInputError(
             f"{name} must have {channels} channel(s), got {c} (shape {tuple(x.shape)}). "
@@ -77,7 +111,8 @@ def check_image_tensor(
         )
     if h < min_size or w < min_size:
         raise InvalidInputError(
-            f"{name} spatial size {h}x{w} is smaller than the minimum {min_size}x{min_size}."
+            f"{name} spatial size {h}x{w} is smaller than the minimum {min_size}x{min_size} "
+            f"(shape {tuple(x.shape)}); resize or pad the input to at least {min_size}x{min_size}."
         )
     if multiple > 1 and (h % multiple or w % multiple):
         hs, ws = nearest_multiples(h, multiple), nearest_multiples(w, multiple)
@@ -103,7 +138,8 @@ def check_finite(x: torch.Tensor, *, name: str = "input") -> torch.Tensor:
         n_nan = int(torch.isnan(x).sum())
         n_inf = int(torch.isinf(x).sum())
         raise InvalidInputError(
-            f"{name} contains non-finite values ({n_nan} NaN, {n_inf} Inf). "
-            "Clean the input, for example with torch.nan_to_num(x)."
+            f"{name} contains non-finite values ({n_nan} NaN, {n_inf} Inf) in a tensor of shape "
+            f"{tuple(x.shape)}; expected only finite values. Clean the input, for example with "
+            "torch.nan_to_num(x)."
         )
     return x

@@ -99,6 +99,9 @@ def rgb_to_gray(rgb: torch.Tensor) -> torch.Tensor:
 def normalize_l(lightness: torch.Tensor) -> torch.Tensor:
     """Scale L from [0, 100] to [-1, 1].
 
+    Shape:
+        - lightness: any shape ``(*)``; returns the same shape.
+
     Example:
         >>> import torch
         >>> normalize_l(torch.tensor([0.0, 50.0, 100.0])).tolist()
@@ -109,6 +112,9 @@ def normalize_l(lightness: torch.Tensor) -> torch.Tensor:
 
 def denormalize_l(lightness: torch.Tensor) -> torch.Tensor:
     """Scale L from [-1, 1] back to [0, 100] (clamped).
+
+    Shape:
+        - lightness: any shape ``(*)``; returns the same shape.
 
     Example:
         >>> import torch
@@ -121,6 +127,9 @@ def denormalize_l(lightness: torch.Tensor) -> torch.Tensor:
 def normalize_ab(ab: torch.Tensor, ab_scale: float = DEFAULT_AB_SCALE) -> torch.Tensor:
     """Scale a, b to [-1, 1] by dividing by ``ab_scale`` and clamping.
 
+    Shape:
+        - ab: any shape ``(*)``; returns the same shape.
+
     Example:
         >>> import torch
         >>> normalize_ab(torch.tensor([55.0, -220.0])).tolist()
@@ -131,6 +140,9 @@ def normalize_ab(ab: torch.Tensor, ab_scale: float = DEFAULT_AB_SCALE) -> torch.
 
 def denormalize_ab(ab: torch.Tensor, ab_scale: float = DEFAULT_AB_SCALE) -> torch.Tensor:
     """Inverse of :func:`normalize_ab` (for values inside [-1, 1]).
+
+    Shape:
+        - ab: any shape ``(*)``; returns the same shape.
 
     Example:
         >>> import torch

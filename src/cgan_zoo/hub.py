@@ -120,6 +120,10 @@ class HubModel(
     ``forward``. ``save_pretrained``, ``from_pretrained`` and ``push_to_hub`` come
     from ``huggingface_hub.PyTorchModelHubMixin``, with loading made strict.
 
+    Shape:
+        - Input and output: those of the subclass's ``forward`` (see
+          :class:`~cgan_zoo.UNetGenerator`, :class:`~cgan_zoo.PatchDiscriminator`, ...).
+
     Example:
         >>> import tempfile
         >>> from cgan_zoo import create_model, HubModel

@@ -71,6 +71,13 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     A crash at any point leaves either the old file or the new one, never a torn file.
     Temp files are named ``.<name>.tmp-*`` so that :func:`cleanup_stale_temp_files`
     can remove leftovers.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "sub" / "data.bin"
+        >>> atomic_write_bytes(path, b"abc")
+        >>> path.read_bytes(), [p.name for p in path.parent.iterdir()]
+        (b'abc', ['data.bin'])
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,6 +129,9 @@ def save_safetensors(
 ) -> str:
     """Save tensors to a safetensors file atomically and return its sha256.
 
+    Shape:
+        - Every tensor is stored with its shape and dtype (contiguous, on the CPU).
+
     Example:
         >>> import tempfile, torch
         >>> p = tempfile.mkdtemp() + "/w.safetensors"
@@ -158,15 +168,18 @@ def _looks_like_pickle(head: bytes) -> bool:
         return True
     import io
     import pickletools
+    import warnings
 
     count = 0
-    try:
-        for opcode, _arg, _pos in pickletools.genops(io.BytesIO(head)):
-            count += 1
-            if opcode.name == "STOP":
-                return count >= 2
-    except Exception:  # noqa: BLE001 - a parse failure ends the prefix; judge what came before
-        return count >= 6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # genops decodes string arguments, which can warn
+        try:
+            for opcode, _arg, _pos in pickletools.genops(io.BytesIO(head)):
+                count += 1
+                if opcode.name == "STOP":
+                    return count >= 2
+        except Exception:  # noqa: BLE001 - a parse failure ends the prefix; judge what came before
+            return count >= 6
     return count >= 6
 
 
@@ -262,6 +275,23 @@ def read_safetensors_header(path: str | os.PathLike) -> tuple[dict, int]:
     for (_s0, e0, n0), (s1, _e1, n1) in zip(spans, spans[1:]):
         if s1 < e0:
             raise WeightsError(f"{str(path)!r}: tensors {n0!r} and {n1!r} overlap in the data section.")
+        if s1 > e0:
+            raise WeightsError(
+                f"{str(path)!r}: the data section has a {s1 - e0}-byte gap between tensors {n0!r} "
+                f"and {n1!r}; a tensor entry is missing from the header or the file is corrupt."
+            )
+    if spans and spans[0][0] != 0:
+        raise WeightsError(
+            f"{str(path)!r}: the first tensor {spans[0][2]!r} starts at byte {spans[0][0]} of the data "
+            "section instead of 0; a tensor entry is missing from the header or the file is corrupt."
+        )
+    covered = spans[-1][1] if spans else 0
+    if covered != data_len:
+        last = f" (last tensor {spans[-1][2]!r})" if spans else ""
+        raise WeightsError(
+            f"{str(path)!r}: the header's tensors{last} end at byte {covered} but the data section "
+            f"holds {data_len} bytes; the file is truncated, has trailing garbage or is corrupt."
+        )
     return header, data_start
 
 
@@ -284,6 +314,9 @@ def load_safetensors(
 
     Raises:
         WeightsError: If the file is missing, corrupt, pickle-based, tampered or non-finite.
+
+    Shape:
+        - Every tensor has the shape and dtype recorded in the file's header.
 
     Example:
         >>> import tempfile, torch
@@ -344,6 +377,21 @@ def load_state_dict_strict(
 
     Raises:
         WeightsError: Naming the source, the first offending keys and the fix.
+
+    Shape:
+        - Each tensor of ``state_dict`` must have the shape of the module's tensor of
+          the same key.
+
+    Example:
+        >>> import torch
+        >>> layer = torch.nn.Linear(2, 1)
+        >>> load_state_dict_strict(layer, {"weight": torch.ones(1, 2), "bias": torch.zeros(1)})
+        >>> layer.weight.tolist()
+        [[1.0, 1.0]]
+        >>> load_state_dict_strict(layer, {"weight": torch.ones(2, 2), "bias": torch.zeros(1)})
+        Traceback (most recent call last):
+        ...
+        cgan_zoo.errors.WeightsError: weights: tensor 'weight' has shape (2, 2) but Linear expects (1, 2).
     """
     own = module.state_dict()
     missing = sorted(set(own) - set(state_dict))

@@ -92,10 +92,13 @@ def list_images(
     """
     root = Path(root)
     if not root.exists():
-        raise InvalidInputError(f"Image folder {str(root)!r} does not exist; check the path.")
+        raise InvalidInputError(
+            f"Image folder {str(root)!r} does not exist; expected an existing folder of images. "
+            "Check the path."
+        )
     if not root.is_dir():
         raise InvalidInputError(
-            f"{str(root)!r} is a file, not a folder; pass its parent folder or a list of files."
+            f"{str(root)!r} is a file, but a folder was expected; pass its parent folder or a list of files."
         )
     exts = {e.lower() if e.startswith(".") else "." + e.lower() for e in extensions}
     found: list[Path] = []
@@ -345,7 +348,7 @@ def gather_image_files(
         where = ", ".join(repr(str(r)) for r in roots)
         raise InvalidInputError(
             f"No image files found in {where} (searched recursively for {_fmt_exts(extensions)}, "
-            "case-insensitive). Check the path, or pass files=[...] explicitly."
+            "case-insensitive); expected at least one. Check the path, or pass files=[...] explicitly."
         )
     return out
 

@@ -120,6 +120,34 @@ def _set_submodule(root: nn.Module, name: str, module: nn.Module) -> None:
     setattr(parent, leaf, module)
 
 
+def _run_probe(model: nn.Module, x: torch.Tensor, *modes: Any, fake: bool = True) -> None:
+    """Run ``model(x)`` to observe its data flow, with fake tensors when ``fake``.
+
+    Fake tensors (``FakeTensorMode``) give the same module calls and shapes without
+    computing anything, so probing a large model costs milliseconds.
+    """
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(torch.no_grad())
+        stack.enter_context(tracing_friendly_checks())
+        if fake:
+            from torch._subclasses.fake_tensor import FakeTensorMode
+
+            fake_mode = stack.enter_context(FakeTensorMode(allow_non_fake_inputs=True))
+            x = fake_mode.from_tensor(x)
+        for mode in modes:
+            stack.enter_context(mode)
+        model(x)
+
+
+def _probe(model: nn.Module, x: torch.Tensor, make_modes: Any, reset: Any) -> None:
+    """:func:`_run_probe` with fake tensors, or with real ones if an op has no fake kernel."""
+    try:
+        _run_probe(model, x, *make_modes(), fake=True)
+    except Exception:  # an op without a fake implementation: compute for real
+        reset()
+        _run_probe(model, x, *make_modes(), fake=False)
+
+
 def _record_calls(model: nn.Module, x: torch.Tensor, types: tuple[type, ...]):
     """Run ``model(x)`` once and record, per module of ``types``, its inputs and output."""
     records: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {}
@@ -185,8 +213,7 @@ def static_same_padding(model: nn.Module, example_input: torch.Tensor | None = N
 
             handles.append(module.register_forward_pre_hook(pre_hook))
     try:
-        with torch.no_grad(), tracing_friendly_checks():
-            model(example_input)
+        _probe(model, example_input, lambda: (), sizes.clear)
     finally:
         for h in handles:
             h.remove()
@@ -227,7 +254,9 @@ def _bn_replacement(bn: nn.Module) -> nn.Module | None:
 
 
 @torch.no_grad()
-def _fold_into_conv(conv: nn.Conv2d | nn.ConvTranspose2d, bn: nn.modules.batchnorm._BatchNorm) -> None:
+def _fold_into_conv(
+    conv: nn.Conv2d | nn.ConvTranspose2d, bn: nn.modules.batchnorm._BatchNorm
+) -> None:
     var = bn.running_var.double()
     scale = torch.rsqrt(var + bn.eps)
     if bn.weight is not None:
@@ -298,14 +327,21 @@ def fold_batchnorm(
         return model
     example_input = _probe_input(model) if example_input is None else example_input
     conv_types = (nn.Conv2d, nn.ConvTranspose2d)
-    records, handles = _record_calls(model, example_input, conv_types + (nn.modules.batchnorm._BatchNorm,))
-    counter = _UseCounter()
+    records, handles = _record_calls(
+        model, example_input, conv_types + (nn.modules.batchnorm._BatchNorm,)
+    )
+    counters: list[_UseCounter] = []
+
+    def make_modes():
+        counters.append(_UseCounter())
+        return (counters[-1],)
+
     try:
-        with torch.no_grad(), tracing_friendly_checks(), counter:
-            model(example_input)
+        _probe(model, example_input, make_modes, records.clear)
     finally:
         for h in handles:
             h.remove()
+    counter = counters[-1]
     producers: dict[int, str] = {}
     for name, calls in records.items():
         if isinstance(model.get_submodule(name), conv_types) and len(calls) == 1:
@@ -360,7 +396,9 @@ def export_program(
     # size-oblivious: do not assume a dynamic size is never 1 (one stride block, batch 1)
     oblivious = torch.fx.experimental._config.patch(backed_size_oblivious=True)
     with tracing_friendly_checks(), torch.no_grad(), oblivious:
-        return torch.export.export(model, (x,), dynamic_shapes={arg_name: {0: b, **dyn}}, strict=strict)
+        return torch.export.export(
+            model, (x,), dynamic_shapes={arg_name: {0: b, **dyn}}, strict=strict
+        )
 
 
 def _forward_arg_name(model: nn.Module) -> str:
@@ -374,11 +412,16 @@ def _forward_arg_name(model: nn.Module) -> str:
 
 
 def _compile_error_types() -> tuple[type[BaseException], ...]:
-    types: list[type[BaseException]] = [RuntimeError, OSError, ImportError, AssertionError]
+    """Exceptions that mean "compiling failed" (not "the input is wrong")."""
+    types: list[type[BaseException]] = [OSError, ImportError]
     with contextlib.suppress(ImportError):
-        from torch._dynamo.exc import BackendCompilerFailed, TorchRuntimeError
+        from torch._dynamo.exc import TorchDynamoException
 
-        types += [BackendCompilerFailed, TorchRuntimeError]
+        types.append(TorchDynamoException)  # includes BackendCompilerFailed, InductorError
+    with contextlib.suppress(ImportError):
+        from torch._inductor.exc import CppCompileError, InvalidCxxCompiler
+
+        types += [CppCompileError, InvalidCxxCompiler]
     return tuple(types)
 
 
@@ -401,15 +444,25 @@ class InferenceModule(nn.Module):
     Shape:
         - Input: ``(B, in_channels, H, W)`` with H, W multiples of :attr:`stride`.
         - Output: ``(B, out_channels, H, W)``, contiguous.
+
+    Example:
+        >>> import torch
+        >>> from cgan_zoo import create_model
+        >>> fast = optimize_for_inference(create_model("unet_tiny").eval(), compile=False)
+        >>> isinstance(fast, InferenceModule), fast.compiled, fast(torch.zeros(1, 1, 32, 32)).shape
+        (True, False, torch.Size([1, 2, 32, 32]))
     """
 
     def __init__(self, module: nn.Module, runner: Any | None, *, channels_last: bool) -> None:
         super().__init__()
         self.module = module
         self.channels_last = channels_last
-        self._runner = runner
+        # not a registered submodule: the compiled graph shares the weights of ``module``
+        # and an exported graph refuses ``.train()``
+        object.__setattr__(self, "_runner", runner)
         self.compiled = runner is not None
         self.compile_seconds = 0.0
+        super().train(False)
         for name in FORWARDED_ATTRIBUTES:
             if hasattr(module, name):
                 value = getattr(module, name)
@@ -450,7 +503,7 @@ class InferenceModule(nn.Module):
             RuntimeWarning,
             stacklevel=3,
         )
-        self._runner = None
+        object.__setattr__(self, "_runner", None)
         self.compiled = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -551,16 +604,22 @@ def optimize_for_inference(
     stride = model_stride(model)
     side = round_to_stride(example_size, stride)
     prepared = prepare_for_inference(model, fold_bn=fold_bn)
+    # export before the channels-last conversion: a graph traced with mixed layouts
+    # guards on batch and size > 1
+    runner = (
+        _compile(prepared, side, channels_last=channels_last, dynamic=dynamic) if compile else None
+    )
     if channels_last:
         prepared = prepared.to(memory_format=torch.channels_last)
-    runner = _compile(prepared, side, channels_last=channels_last, dynamic=dynamic) if compile else None
     wrapper = InferenceModule(prepared, runner, channels_last=channels_last)
     if runner is not None:
         wrapper.warmup(side)
     return wrapper
 
 
-def _compile(prepared: nn.Module, side: int, *, channels_last: bool, dynamic: bool | None) -> Any | None:
+def _compile(
+    prepared: nn.Module, side: int, *, channels_last: bool, dynamic: bool | None
+) -> Any | None:
     """Export then ``torch.compile`` with freezing; ``None`` (with a warning) on failure."""
     try:
         graph: nn.Module = export_program(prepared, side).module()

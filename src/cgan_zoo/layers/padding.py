@@ -56,6 +56,10 @@ def pad_to_multiple(
 def crop_padding(y: torch.Tensor, padding: tuple[int, int, int, int]) -> torch.Tensor:
     """Undo :func:`pad_to_multiple` on a model output of the padded size.
 
+    Shape:
+        - y: ``(*, H_pad, W_pad)``, typically ``(B, C, H_pad, W_pad)``.
+        - returns: ``(*, H_pad - top - bottom, W_pad - left - right)``.
+
     Example:
         >>> import torch
         >>> crop_padding(torch.zeros(1, 2, 256, 320), (0, 20, 0, 6)).shape

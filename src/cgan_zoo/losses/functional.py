@@ -64,16 +64,20 @@ def _logits_per_scale(outputs: object, name: str) -> list[torch.Tensor]:
     elif isinstance(outputs, (list, tuple)):
         if len(outputs) == 0:
             raise InvalidInputError(
-                f"{name} is an empty {type(outputs).__name__}; expected {_FORMS} with at least one scale."
+                f"{name} is an empty {type(outputs).__name__}; expected {_FORMS} with at least one scale. "
+                "Pass the discriminator's output unchanged."
             )
         scales = [o[0] if _is_output_pair(o) else o for o in outputs]
     else:
-        raise TypeError(f"{name} must be {_FORMS}; got {type(outputs).__name__}.")
+        raise TypeError(
+            f"{name} must be {_FORMS}; got {type(outputs).__name__}. Pass the discriminator's output unchanged."
+        )
     for i, t in enumerate(scales):
         where = f"{name}[{i}]" if len(scales) > 1 else name
         if not isinstance(t, torch.Tensor):
             raise TypeError(
-                f"{where} must be a logit tensor, got {type(t).__name__}; {name} must be {_FORMS}."
+                f"{where} must be a logit tensor, got {type(t).__name__}; {name} must be {_FORMS}. "
+                "Pass the discriminator's output unchanged."
             )
         if not t.is_floating_point():
             raise TypeError(
@@ -82,7 +86,8 @@ def _logits_per_scale(outputs: object, name: str) -> list[torch.Tensor]:
             )
         if t.numel() == 0:
             raise InvalidInputError(
-                f"{where} is empty (shape {tuple(t.shape)}); pass at least one logit."
+                f"{where} is empty (shape {tuple(t.shape)}); expected at least one logit. "
+                "Pass a non-empty batch to the discriminator."
             )
     return scales  # type: ignore[return-value]
 
@@ -90,7 +95,10 @@ def _logits_per_scale(outputs: object, name: str) -> list[torch.Tensor]:
 def _check_same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str) -> None:
     for name, t in ((name_a, a), (name_b, b)):
         if not isinstance(t, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}.")
+            raise TypeError(
+                f"{name} must be a torch.Tensor, got {type(t).__name__}. "
+                "Convert numpy arrays with torch.from_numpy(x)."
+            )
         if not t.is_floating_point():
             raise TypeError(
                 f"{name} must be a floating-point tensor, got dtype {t.dtype}. Convert with .float()."
@@ -124,8 +132,8 @@ def check_adversarial_mode(mode: str) -> str:
     """
     if mode not in ADVERSARIAL_MODES:
         raise InvalidConfigError(
-            f"mode={mode!r} is not a valid adversarial loss mode; choose one of "
-            f"{list(ADVERSARIAL_MODES)} ('vanilla' is the pix2pix default)."
+            f"mode={mode!r} is not a valid adversarial loss mode; it must be one of "
+            f"{list(ADVERSARIAL_MODES)}: choose one of them ('vanilla' is the pix2pix default)."
         )
     return mode
 
@@ -429,7 +437,10 @@ def weighted_l1_loss(
     if weight is None:
         return diff.mean()
     if not isinstance(weight, torch.Tensor):
-        raise TypeError(f"weight must be a torch.Tensor or None, got {type(weight).__name__}.")
+        raise TypeError(
+            f"weight must be a torch.Tensor or None, got {type(weight).__name__}. "
+            "Pass a tensor such as hole_weight_map(mask), or None for equal weights."
+        )
     try:
         shape = torch.broadcast_shapes(weight.shape, pred.shape)
     except RuntimeError:
@@ -437,8 +448,8 @@ def weighted_l1_loss(
     if shape != pred.shape:
         raise InvalidInputError(
             f"weight of shape {tuple(weight.shape)} does not broadcast to pred's shape "
-            f"{tuple(pred.shape)}. Give weight the same number of dims, with size 1 where "
-            "it is shared, e.g. (B, 1, H, W) for (B, C, H, W) images."
+            f"{tuple(pred.shape)}; it must broadcast to it. Give weight the same number of dims, "
+            "with size 1 where it is shared, e.g. (B, 1, H, W) for (B, C, H, W) images."
         )
     w = weight.to(diff.dtype).expand_as(diff)
     return (diff * w).sum() / w.sum().clamp_min(torch.finfo(diff.dtype).tiny)
@@ -490,11 +501,13 @@ def _features_per_scale(features: object, name: str) -> list[list[torch.Tensor]]
             raise TypeError(
                 f"{where} must be a list of feature tensors, got {type(seq).__name__}. {name} must be "
                 "a list of tensors (one scale), a list of such lists (one per scale), or the output "
-                "of PatchDiscriminator / MultiScaleDiscriminator with return_features=True."
+                "of PatchDiscriminator / MultiScaleDiscriminator with return_features=True: pass "
+                "that output unchanged."
             )
         if len(seq) == 0:
             raise InvalidInputError(
-                f"{where} is an empty list; expected at least one feature tensor."
+                f"{where} is an empty list; expected at least one feature tensor. Pass the "
+                "features returned by the discriminator with return_features=True."
             )
         return list(seq)
 
@@ -505,7 +518,8 @@ def _features_per_scale(features: object, name: str) -> list[list[torch.Tensor]]
     if isinstance(features, (list, tuple)):
         if len(features) == 0:
             raise InvalidInputError(
-                f"{name} is an empty list; expected at least one feature tensor."
+                f"{name} is an empty list; expected at least one feature tensor. Pass the "
+                "features returned by the discriminator with return_features=True."
             )
         if all(isinstance(t, torch.Tensor) for t in features):
             return [list(features)]
@@ -514,7 +528,8 @@ def _features_per_scale(features: object, name: str) -> list[list[torch.Tensor]]
             for i, s in enumerate(features)
         ]
     raise TypeError(
-        f"{name} must be a tensor or a (nested) list of tensors, got {type(features).__name__}."
+        f"{name} must be a tensor or a (nested) list of tensors, got {type(features).__name__}. "
+        "Pass the features returned by the discriminator with return_features=True."
     )
 
 

@@ -49,6 +49,9 @@ def map_efficientnet_lite0_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[
     Raises:
         WeightsError: On a key that does not belong to EfficientNet-Lite0.
 
+    Shape:
+        - Every tensor keeps its shape; only the keys change.
+
     Example:
         >>> import torch
         >>> sorted(map_efficientnet_lite0_keys({"_blocks.3._expand_conv.weight": torch.zeros(1)}))
@@ -127,6 +130,22 @@ def load_encoder_weights(
 
     Raises:
         WeightsError: If the file is unsafe, corrupt or does not match the encoder.
+
+    Shape:
+        - The file's stem kernel ``(O, 3, k, k)`` is adapted to ``(O, in_channels, k, k)``
+          (see :func:`adapt_input_conv_weight`); other tensors must match exactly.
+
+    Example:
+        >>> import tempfile, torch
+        >>> from cgan_zoo import create_model
+        >>> from cgan_zoo.serialization import save_safetensors
+        >>> source = create_model("timm_unet_tiny")
+        >>> path = tempfile.mkdtemp() + "/encoder.safetensors"
+        >>> _ = save_safetensors(source.encoder.state_dict(), path)
+        >>> model = load_encoder_weights(create_model("timm_unet_tiny"), path)
+        >>> loaded = model.encoder.state_dict()
+        >>> all(torch.equal(v, loaded[k]) for k, v in source.encoder.state_dict().items())
+        True
     """
     mapper = KEY_MAPS[key_map] if isinstance(key_map, str) else key_map
     state = mapper(load_safetensors(path, sha256=sha256))

@@ -37,9 +37,7 @@ class MultiScaleDiscriminator(HubModel):
         - Output: a list of ``num_scales`` logit maps ``(B, 1, H_i, W_i)``, finest first.
 
     Example:
-        >>> from typing import cast
-
-import torch
+        >>> import torch
         >>> d = MultiScaleDiscriminator(in_channels=3, num_scales=2, base_channels=8)
         >>> [tuple(o.shape) for o in d(torch.randn(1, 3, 128, 128))]
         [(1, 1, 14, 14), (1, 1, 6, 6)]

@@ -106,9 +106,12 @@ def _pil_to_array(img: Any) -> np.ndarray:
 
 def _array_to_tensor(arr: np.ndarray, name: str) -> torch.Tensor:
     """numpy ``(H, W[, C])`` → float32 ``(1, C, H, W)`` in [0, 1], validated."""
+    if not arr.dtype.isnative:  # e.g. big-endian 16-bit data from some TIFF/FITS readers
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.size == 0:
         raise InvalidInputError(
-            f"{name} is empty ({describe(arr)}); pass an image with at least one pixel."
+            f"{name} is empty ({describe(arr)}); expected at least one pixel. "
+            "Pass a non-empty image."
         )
     if arr.ndim == 2:
         arr = arr[:, :, None]
@@ -148,12 +151,16 @@ def _check_unit_range(x: torch.Tensor, name: str) -> None:
     if not bool(torch.isfinite(x).all()):
         n_nan, n_inf = int(torch.isnan(x).sum()), int(torch.isinf(x).sum())
         raise InvalidInputError(
-            f"{name} contains non-finite values ({n_nan} NaN, {n_inf} Inf). "
-            "Clean it first, for example with np.nan_to_num / torch.nan_to_num."
+            f"{name} contains non-finite values ({n_nan} NaN, {n_inf} Inf); expected only finite "
+            "values in [0, 1]. Clean it first, for example with np.nan_to_num / torch.nan_to_num."
         )
     lo, hi = float(x.min()), float(x.max())
     if lo < -1e-3 or hi > 1.0 + 1e-3:
-        hint = " It looks like 8-bit data: divide by 255." if hi > 1.5 and lo >= 0 else ""
+        hint = (
+            " It looks like 8-bit data: divide by 255."
+            if hi > 1.5 and lo >= 0
+            else " Rescale it to [0, 1], or clip it with np.clip(x, 0, 1) / x.clamp(0, 1)."
+        )
         raise InvalidInputError(
             f"{name} is floating point with values in [{lo:.4g}, {hi:.4g}], expected [0, 1].{hint}"
         )
@@ -196,7 +203,8 @@ def image_to_tensor(image: object, *, name: str = "image") -> tuple[torch.Tensor
         t = image.detach()
         if t.numel() == 0:
             raise InvalidInputError(
-                f"{name} is empty ({describe(t)}); pass an image with at least one pixel."
+                f"{name} is empty ({describe(t)}); expected at least one pixel. "
+                "Pass a non-empty image."
             )
         if not t.is_floating_point():
             raise TypeError(
@@ -209,7 +217,7 @@ def image_to_tensor(image: object, *, name: str = "image") -> tuple[torch.Tensor
             hint = (
                 " Remove the batch dimension with x[0], or use colorize_batch."
                 if t.ndim == 4
-                else ""
+                else " Pass one image shaped (1, H, W) (gray) or (3, H, W) (RGB)."
             )
             raise InvalidInputError(
                 f"{name} must be a tensor (C, H, W) or (H, W), got {t.ndim} dims ({describe(image)}).{hint}"
@@ -218,6 +226,8 @@ def image_to_tensor(image: object, *, name: str = "image") -> tuple[torch.Tensor
             hint = " Drop the alpha channel with x[:3]." if t.shape[0] == 4 else ""
             if t.shape[-1] in (1, 3) and t.shape[0] not in (1, 3):
                 hint += " Tensors are channel-first: use x.permute(2, 0, 1) for (H, W, C) tensors."
+            if not hint:
+                hint = " Pass a gray (1, H, W) or RGB (3, H, W) tensor."
             raise InvalidInputError(
                 f"{name} must have 1 (gray) or 3 (RGB) channels first, got {describe(image)}.{hint}"
             )
@@ -258,10 +268,11 @@ def tensor_to_image(rgb: torch.Tensor, spec: ImageSpec) -> Any:
 
         return Image.fromarray(np.round(hwc * 255.0).astype(np.uint8), mode="RGB")
     dtype = np.dtype(spec.dtype)
-    if dtype == np.uint8:
-        return np.round(hwc * 255.0).astype(np.uint8)
-    if dtype == np.uint16:
-        return np.round(hwc * 65535.0).astype(np.uint16)
+    native = dtype.newbyteorder("=")  # big-endian input comes back big-endian, same values
+    if native == np.uint8:
+        return np.round(hwc * 255.0).astype(dtype)
+    if native == np.uint16:
+        return np.round(hwc * 65535.0).astype(dtype)
     return hwc.astype(dtype)
 
 
@@ -305,6 +316,11 @@ def mask_to_tensor(mask: object, size: tuple[int, int], *, name: str = "mask") -
             arr = np.asarray(img.convert("L")) > 127
         t = torch.from_numpy(np.array(arr))
     elif isinstance(mask, np.ndarray):
+        if mask.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{name} has dtype {mask.dtype} ({describe(mask)}); expected bool, uint8 (255 = missing) "
+                "or float (1.0 = missing). Convert it with mask.astype(np.uint8)."
+            )
         arr = mask > 32767 if mask.dtype == np.uint16 else mask
         t = torch.from_numpy(np.array(arr))
         if t.ndim == 3 and t.shape[-1] == 1:
@@ -316,7 +332,7 @@ def mask_to_tensor(mask: object, size: tuple[int, int], *, name: str = "mask") -
     else:
         raise TypeError(
             f"{name} must be a PIL image, numpy array (H, W) or tensor (H, W) with 255/True = missing; "
-            f"got {describe(mask)}."
+            f"got {describe(mask)}. Open mask files with PIL.Image.open(path) and pass the image."
         )
     if t.ndim != 2:
         raise InvalidInputError(
@@ -324,7 +340,10 @@ def mask_to_tensor(mask: object, size: tuple[int, int], *, name: str = "mask") -
             "Reduce a multi-channel mask with mask[..., 0] (numpy) or mask[0] (tensor)."
         )
     if t.numel() == 0:
-        raise InvalidInputError(f"{name} is empty ({describe(mask)}).")
+        raise InvalidInputError(
+            f"{name} is empty ({describe(mask)}); expected an (H, W) mask of the image's size "
+            f"{size[0]}x{size[1]}. Pass a non-empty mask, or no mask at all."
+        )
     h, w = size
     if tuple(t.shape) != (h, w):
         raise InvalidInputError(
@@ -338,8 +357,10 @@ def mask_to_tensor(mask: object, size: tuple[int, int], *, name: str = "mask") -
         binary = t > 127
     elif t.is_floating_point():
         if not bool(torch.isfinite(t).all()):
+            n_nan, n_inf = int(torch.isnan(t).sum()), int(torch.isinf(t).sum())
             raise InvalidInputError(
-                f"{name} contains NaN or Inf; use 0 for known and 1 for missing pixels."
+                f"{name} contains non-finite values ({n_nan} NaN, {n_inf} Inf); expected 0 for known "
+                "and 1 for missing pixels. Clean it first, for example with np.nan_to_num(mask)."
             )
         binary = t > 0.5
     elif t.dtype in (torch.int16, torch.int32, torch.int64, torch.int8):
@@ -347,6 +368,7 @@ def mask_to_tensor(mask: object, size: tuple[int, int], *, name: str = "mask") -
         binary = t > (127 if hi > 1 else 0)
     else:
         raise TypeError(
-            f"{name} has unsupported dtype {t.dtype}; use bool, uint8 (255 = missing) or float."
+            f"{name} has unsupported dtype {t.dtype}; expected bool, uint8 (255 = missing) or float. "
+            "Convert it, for example with mask.astype(np.uint8) or mask.to(torch.uint8)."
         )
     return binary.to(torch.float32).view(1, 1, h, w)

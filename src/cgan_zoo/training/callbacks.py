@@ -40,7 +40,13 @@ class Callback:
 
 
 class LambdaCallback(Callback):
-    """A callback built from plain functions, e.g. ``LambdaCallback(on_step_end=f)``."""
+    """A callback built from plain functions, e.g. ``LambdaCallback(on_step_end=f)``.
+
+    Example:
+        >>> cb = LambdaCallback(on_step_end=lambda trainer, step, logs: print(step, logs["loss_g"]))
+        >>> cb.on_step_end(None, 3, {"loss_g": 0.5})
+        3 0.5
+    """
 
     def __init__(self, **hooks: Any) -> None:
         for name, fn in hooks.items():
@@ -54,6 +60,16 @@ class CSVLogger(Callback):
     """Append step logs to ``out_dir/metrics.csv`` and validation to ``val_metrics.csv``.
 
     New columns are added by rewriting the header when a new key appears.
+    :class:`~cgan_zoo.training.Pix2PixTrainer` adds one for its ``out_dir`` itself.
+
+    Example:
+        >>> import tempfile, types
+        >>> folder = tempfile.mkdtemp()
+        >>> trainer = types.SimpleNamespace(config=types.SimpleNamespace(log_every=1))
+        >>> CSVLogger(folder).on_step_end(trainer, 1, {"loss_g": 0.5})
+        >>> print(open(folder + "/metrics.csv").read().strip())
+        step,loss_g
+        1,0.5
     """
 
     def __init__(self, folder: str | os.PathLike) -> None:
@@ -94,7 +110,16 @@ class CSVLogger(Callback):
 
 
 class TensorBoardLogger(Callback):
-    """Log scalars to TensorBoard under ``out_dir/tb`` (needs the ``tensorboard`` package)."""
+    """Log scalars to TensorBoard under ``out_dir/tb`` (needs the ``tensorboard`` package).
+
+    :class:`~cgan_zoo.training.Pix2PixTrainer` adds one itself when
+    ``config.tensorboard`` is true and TensorBoard is installed.
+
+    Example:
+        >>> from cgan_zoo.training import Pix2PixConfig, Pix2PixTrainer
+        >>> config = Pix2PixConfig(data_dir="photos", out_dir="runs/a", tensorboard=False)
+        >>> trainer = Pix2PixTrainer(config, callbacks=[TensorBoardLogger("runs/a")])  # doctest: +SKIP
+    """
 
     def __init__(self, folder: str | os.PathLike) -> None:
         from torch.utils.tensorboard import SummaryWriter

@@ -90,6 +90,14 @@ def save_checkpoint(state: dict[str, Any], folder: str | os.PathLike, step: int,
 
     Returns:
         The path written.
+
+    Example:
+        >>> import tempfile, torch
+        >>> folder = tempfile.mkdtemp()
+        >>> for step in (1, 2, 3):
+        ...     path = save_checkpoint({"w": torch.full((2,), float(step)), "step": step}, folder, step)
+        >>> [p.name for p in list_checkpoints(folder)]  # keep=2
+        ['ckpt-00000002.safetensors', 'ckpt-00000003.safetensors']
     """
     tensors: dict[str, torch.Tensor] = {}
     skeleton = flatten_state(state, "s", tensors)
@@ -103,26 +111,53 @@ def save_checkpoint(state: dict[str, Any], folder: str | os.PathLike, step: int,
     return path
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+def load_checkpoint(path: str | os.PathLike, *, allow_non_finite: bool = False) -> dict[str, Any]:
     """Load and validate a checkpoint written by :func:`save_checkpoint`.
 
+    Args:
+        path: A ``ckpt-*.safetensors`` file.
+        allow_non_finite: Accept NaN/Inf tensors (refused by default: the trainer skips
+            non-finite steps, so a checkpoint holding them is corrupt).
+
     Raises:
-        WeightsError: If the file is corrupt, truncated, pickled or not a checkpoint.
+        WeightsError: If the file is corrupt, truncated, pickled, non-finite or not a checkpoint.
+
+    Example:
+        >>> import tempfile, torch
+        >>> path = save_checkpoint({"w": torch.ones(2), "step": 7}, tempfile.mkdtemp(), 7)
+        >>> state = load_checkpoint(path)
+        >>> state["w"].tolist(), state["step"]
+        ([1.0, 1.0], 7)
     """
     header, _ = read_safetensors_header(path)
     meta = header.get("__metadata__", {})
     if "cgan_zoo_checkpoint" not in meta:
         raise WeightsError(f"{str(path)!r} is a safetensors file but not a cgan-zoo training checkpoint.")
-    tensors = load_safetensors(path, allow_non_finite=True)
+    tensors = load_safetensors(path, allow_non_finite=allow_non_finite)
     try:
         skeleton = json.loads(meta["cgan_zoo_checkpoint"])
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise WeightsError(f"{str(path)!r} has corrupt checkpoint metadata: {exc}") from None
-    return unflatten_state(skeleton, tensors)
+    if not isinstance(skeleton, dict):
+        raise WeightsError(
+            f"{str(path)!r} has corrupt checkpoint metadata: expected a JSON object, got {type(skeleton).__name__}."
+        )
+    try:
+        return unflatten_state(skeleton, tensors)
+    except WeightsError as exc:
+        raise WeightsError(f"{str(path)!r}: {exc}") from None
 
 
 def list_checkpoints(folder: str | os.PathLike) -> list[Path]:
-    """Checkpoint files in ``folder``, oldest first."""
+    """Checkpoint files in ``folder``, oldest first.
+
+    Example:
+        >>> import tempfile, torch
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = save_checkpoint({"step": 10}, folder, 10), save_checkpoint({"step": 9}, folder, 9)
+        >>> [p.name for p in list_checkpoints(folder)]
+        ['ckpt-00000009.safetensors', 'ckpt-00000010.safetensors']
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return []
@@ -134,6 +169,16 @@ def latest_checkpoint(folder: str | os.PathLike) -> Path | None:
     """The newest checkpoint in ``folder`` whose header is intact, or ``None``.
 
     Stale temp files of interrupted saves are deleted first.
+
+    Example:
+        >>> import tempfile, torch
+        >>> folder = tempfile.mkdtemp()
+        >>> print(latest_checkpoint(folder))
+        None
+        >>> _ = save_checkpoint({"step": 1}, folder, 1), save_checkpoint({"step": 2}, folder, 2)
+        >>> _ = open(list_checkpoints(folder)[-1], "r+b").write(b"torn")  # a crash mid-write
+        >>> latest_checkpoint(folder).name
+        'ckpt-00000001.safetensors'
     """
     cleanup_stale_temp_files(folder)
     for path in reversed(list_checkpoints(folder)):
@@ -155,6 +200,15 @@ def generator_from_checkpoint(path: str | os.PathLike, use_ema: bool = True):
     Returns:
         The generator (a :class:`~cgan_zoo.HubModel`) in eval mode, ready for
         ``save_pretrained`` or :class:`~cgan_zoo.pipelines.Colorizer`.
+
+    Example:
+        >>> import tempfile
+        >>> from cgan_zoo import create_model
+        >>> g = create_model("unet_tiny")
+        >>> state = {"generator": g.state_dict(), "ema": None, "generator_config": g.config}
+        >>> path = save_checkpoint(state, tempfile.mkdtemp(), step=100)
+        >>> type(generator_from_checkpoint(path)).__name__
+        'UNetGenerator'
     """
     from ..hub import _MODEL_CLASSES
     from ..serialization import load_state_dict_strict

@@ -31,7 +31,17 @@ __all__ = ["Pix2PixTrainer", "NonFiniteLossError", "to_rgb"]
 
 
 class NonFiniteLossError(CganZooError, RuntimeError):
-    """Training produced non-finite losses or gradients too many steps in a row."""
+    """Training produced non-finite losses or gradients too many steps in a row.
+
+    The trainer skips a step whose loss or gradients are NaN/Inf; after
+    ``Pix2PixConfig.max_nonfinite`` skipped steps in a row it raises this error, naming
+    the first module where a non-finite value appeared.
+
+    Example:
+        >>> from cgan_zoo.errors import CganZooError
+        >>> issubclass(NonFiniteLossError, CganZooError), issubclass(NonFiniteLossError, RuntimeError)
+        (True, True)
+    """
 
 
 def to_rgb(task: str, inputs: torch.Tensor, output: torch.Tensor, ab_scale: float) -> torch.Tensor:
