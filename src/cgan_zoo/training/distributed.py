@@ -17,7 +17,7 @@ from torch import nn
 
 from ..errors import InvalidConfigError
 
-__all__ = ["init_from_env", "pick_device", "broadcast_module", "all_reduce_grads", "average_buffers"]
+__all__ = ["init_from_env", "pick_device", "broadcast_module", "all_reduce_grads", "average_buffers", "any_rank"]
 
 
 def init_from_env(device: str = "cpu") -> tuple[int, int]:
@@ -94,3 +94,17 @@ def average_buffers(module: nn.Module, world_size: int) -> None:
             if b.is_floating_point():
                 dist.all_reduce(b)
                 b /= world_size
+
+
+def any_rank(flag: bool, world_size: int) -> bool:
+    """True on every rank if ``flag`` is true on any rank (e.g. one got SIGTERM).
+
+    Example:
+        >>> any_rank(True, 1)
+        True
+    """
+    if world_size <= 1:
+        return bool(flag)
+    t = torch.tensor([1.0 if flag else 0.0])
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item() > 0)

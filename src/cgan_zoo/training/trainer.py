@@ -634,11 +634,12 @@ class Pix2PixTrainer:
             rank=self.rank, world_size=self.world_size, num_workers=cfg.num_workers,
         )
         sample_batch = None
+        stopped_early = False
         restore = self._install_sigterm()
         bar = tqdm(total=total, initial=self.step, disable=not (progress and self.is_main), dynamic_ncols=True)
         try:
             it = iter(loader)
-            while self.step < total and not self._stop_requested:
+            while self.step < total and not self._should_stop():
                 micro = [self._to_device(next(it)) for _ in range(cfg.grad_accum)]
                 self.samples_seen += global_batch * cfg.grad_accum
                 if sample_batch is None:
@@ -650,14 +651,18 @@ class Pix2PixTrainer:
                 bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items() if k.startswith("loss")}, refresh=False)
                 for cb in self.callbacks:
                     cb.on_step_end(self, self.step, logs)
+                if cfg.val_every and self.step % cfg.val_every == 0 and self.val_dataset is not None:
+                    # every rank joins the all-reduce; only rank 0 then evaluates
+                    dist_utils.average_buffers(self.generator, self.world_size)
                 if self.is_main:
                     self._periodic(sample_batch)
-            if self._stop_requested or cfg.ckpt_every:
+            stopped_early = self.step < total
+            if stopped_early or cfg.ckpt_every:
                 self.save_checkpoint()
         finally:
             bar.close()
             restore()
-        if self._stop_requested and self.is_main:
+        if stopped_early and self.is_main:
             print(f"cgan-zoo: stopped by SIGTERM at step {self.step}; checkpoint written, resume with resume=True.")
         for cb in self.callbacks:
             cb.on_fit_end(self)
@@ -666,7 +671,6 @@ class Pix2PixTrainer:
     def _periodic(self, sample_batch: dict[str, torch.Tensor]) -> None:
         cfg, s = self.config, self.step
         if cfg.val_every and s % cfg.val_every == 0 and self.val_dataset is not None:
-            dist_utils.average_buffers(self.generator, self.world_size)
             metrics = self.validate()
             for cb in self.callbacks:
                 cb.on_validation_end(self, s, metrics)
@@ -679,6 +683,10 @@ class Pix2PixTrainer:
             self.save_samples(self.out_dir / "samples" / f"step_{s:08d}.png", batch)
         if cfg.ckpt_every and s % cfg.ckpt_every == 0:
             self.save_checkpoint()
+
+    def _should_stop(self) -> bool:
+        """Whether any process was asked to stop (all ranks agree, so none hangs)."""
+        return dist_utils.any_rank(self._stop_requested, self.world_size)
 
     def _install_sigterm(self):
         if threading.current_thread() is not threading.main_thread():
