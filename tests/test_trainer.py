@@ -269,8 +269,9 @@ DDP_SCRIPT = textwrap.dedent(
     from cgan_zoo.serialization import save_safetensors
     cfg = tiny_config({out!r}, steps=3, batch_size={batch}, ema_decay=0.0, channels_last=False,
                       generator_kwargs={{"dropout": 0.0, "norm": "none"}},
-                      discriminator_kwargs={{"norm": "none"}})
-    trainer = Pix2PixTrainer(cfg, train_dataset=ToyColorization())
+                      discriminator_kwargs={{"norm": "none"}}, val_every=2)
+    # validation runs on rank 0 only: this also proves the other rank does not hang
+    trainer = Pix2PixTrainer(cfg, train_dataset=ToyColorization(), val_dataset=ToyColorization(n=2))
     trainer.fit(progress=False)
     if trainer.rank == 0:
         save_safetensors(trainer.generator.state_dict(), {out!r} + "/g.safetensors")
