@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_inference.py            # about 3 minutes on 2 cores
-    python benchmarks/bench_inference.py --quick    # about 30 s smoke run: 128x128, eager variants only
+    python benchmarks/bench_inference.py --quick    # about 30 s smoke run: eager variants only
     python benchmarks/bench_inference.py --json results.json
 
 It first measures the machine's fp32 matmul peak (``torch.mm`` of large square
@@ -119,8 +119,13 @@ def count_flops(model: torch.nn.Module, x: torch.Tensor) -> int:
 # ----------------------------------------------------------------------------- variants
 
 
-def build_variants(model, x, args, log) -> list[tuple[str, Callable[[], object], float]]:
-    """(name, call, setup seconds) for every variant that can run here."""
+def build_variants(
+    model, x, args, log, artifacts: dict
+) -> list[tuple[str, Callable[[], object], float]]:
+    """(name, call, setup seconds) for every variant that can run here.
+
+    ONNX files written on the way are recorded in ``artifacts`` (``"onnx"``, ``"int8"``).
+    """
     from cgan_zoo.export import fold_batchnorm, optimize_for_inference
 
     variants: list[tuple[str, Callable[[], object], float]] = []
@@ -176,6 +181,7 @@ def build_variants(model, x, args, log) -> list[tuple[str, Callable[[], object],
                 model, tmp / "model.onnx", "onnx", example_size=x.shape[-1], verify=False
             )
             export_s = time.perf_counter() - start
+            artifacts["onnx"] = path
             variants.append(("onnxruntime", ort_call(ort, path, x), export_s))
             if args.int8:
                 from cgan_zoo.export.formats import quantize_onnx_int8
@@ -184,6 +190,7 @@ def build_variants(model, x, args, log) -> list[tuple[str, Callable[[], object],
                 start = time.perf_counter()
                 calib = [torch.randn_like(x) for _ in range(4)]
                 q_path = quantize_onnx_int8(path, tmp / "model.int8.onnx", calib)
+                artifacts["int8"] = q_path
                 variants.append(
                     ("int8_ort", ort_call(ort, q_path, x), export_s + time.perf_counter() - start)
                 )
@@ -219,7 +226,8 @@ def bench_model(arch: str, args, peak_gflops: float, log) -> dict:
     log(
         f"{arch}: {model.num_parameters() / 1e6:.2f} M params, {flops / 1e9:.2f} GFLOP at {args.size}x{args.size}"
     )
-    variants = build_variants(model, x, args, log)
+    artifacts: dict = {}
+    variants = build_variants(model, x, args, log, artifacts)
     log(f"  timing {len(variants)} variants round-robin, {args.repeats} calls each ...")
     times = time_interleaved({name: call for name, call, _ in variants}, args.warmup, args.repeats)
     rows = []
@@ -238,10 +246,16 @@ def bench_model(arch: str, args, peak_gflops: float, log) -> dict:
             f"{stats['q3_s'] * 1e3:.1f}]  min {stats['min_s'] * 1e3:.1f}  x{stats['speedup']:.2f}  "
             f"{stats['pct_peak']:.0f}% peak  setup {setup:.1f} s"
         )
-    return {"arch": arch, "params": model.num_parameters(), "gflops": flops / 1e9, "variants": rows}
+    return {
+        "arch": arch,
+        "params": model.num_parameters(),
+        "gflops": flops / 1e9,
+        "variants": rows,
+        "artifacts": {k: str(v) for k, v in artifacts.items()},
+    }
 
 
-def bench_colorizer(arch: str, args, log) -> dict | None:
+def bench_colorizer(arch: str, args, log, artifacts: dict) -> dict | None:
     try:
         import numpy as np
 
@@ -256,13 +270,24 @@ def bench_colorizer(arch: str, args, log) -> dict | None:
         np.uint8
     )
     out: dict = {"arch": arch, "photo": "1024x768 gray", "work_size": args.size}
-    modes = [("eager", False)] + ([] if args.no_compile else [("fast", True)])
+    from cgan_zoo.export import OnnxRuntimeGenerator
+
+    torch.manual_seed(0)  # the same weights as the exported ONNX files
+    model = create_model(arch).eval()
+    makers = {"eager": lambda: Colorizer(copy.deepcopy(model), size=args.size)}
+    if not args.no_compile:
+        makers["fast"] = lambda: Colorizer(copy.deepcopy(model), size=args.size, fast=True)
+    for label in ("onnx", "int8"):
+        if label in artifacts:
+            makers[label] = lambda p=artifacts[label]: Colorizer(
+                OnnxRuntimeGenerator(p, like=model), size=args.size
+            )
     colorizers = {}
-    for label, fast in modes:
+    for label, make in makers.items():
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            colorizer = Colorizer(create_model(arch).eval(), size=args.size, fast=fast)
+            colorizer = make()
             colorizer(photo)  # the first call compiles the working shape
         colorizers[label] = colorizer
         out[f"{label}_setup_s"] = time.perf_counter() - start
@@ -271,14 +296,15 @@ def bench_colorizer(arch: str, args, log) -> dict | None:
         0,
         max(3, args.repeats // 2),
     )
-    for label, _ in modes:
+    for label in makers:
         out[label] = summarize(times[label])
-        log(
-            f"  Colorizer({arch}, fast={label == 'fast'}) 1024x768: median "
-            f"{out[label]['median_s'] * 1e3:.1f} ms (setup {out[f'{label}_setup_s']:.1f} s)"
+        out[label]["speedup"] = (
+            out["eager"]["median_s"] / out[label]["median_s"] if "eager" in out else 1.0
         )
-    if "fast" in out:
-        out["fast_speedup"] = out["eager"]["median_s"] / out["fast"]["median_s"]
+        log(
+            f"  Colorizer({arch}, {label}) 1024x768: median {out[label]['median_s'] * 1e3:.1f} ms "
+            f"x{out[label]['speedup']:.2f} (setup {out[f'{label}_setup_s']:.1f} s)"
+        )
     return out
 
 
@@ -287,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="~30 s smoke run: 128x128, 3 repeats, eager variants only",
+        help="~30 s smoke run: 3 repeats, eager variants only, no Colorizer",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--size", type=int, default=256, help="input side (default 256)")
@@ -306,7 +332,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.no_compile = args.no_onnx = args.no_colorizer = True
-        args.size = 128 if args.size == 256 else args.size
         args.repeats = args.repeats or 3
         args.warmup = 1 if args.warmup is None else args.warmup
     args.repeats = args.repeats or 9
@@ -340,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     for arch in archs:
         results["models"].append(bench_model(arch, args, peak, log))
     if not args.no_colorizer:
-        results["colorizer"] = bench_colorizer(archs[-1], args, log)
+        last = results["models"][-1]
+        results["colorizer"] = bench_colorizer(archs[-1], args, log, last["artifacts"])
     results["total_s"] = time.perf_counter() - started
     log(f"total {results['total_s']:.0f} s")
     if args.json:

@@ -250,11 +250,6 @@ def test_models_reject_invalid_inputs_clearly():
 
 @pytest.mark.parametrize("name", ["unet", "timm", "patch"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16], ids=str)
-@pytest.mark.xfail(
-    strict=True,
-    raises=(RuntimeError, AssertionError),
-    reason="models/ must pass dtype=module_dtype(self) to check_image_tensor (see docs/reliability.md)",
-)
 def test_models_give_a_clear_error_for_other_float_dtypes(name, dtype):
     model = models()[name]
     shape = (1, 3, 48, 48) if name == "patch" else (1, 1, 32, 32)

@@ -339,11 +339,6 @@ def test_nan_activation_is_traced_to_its_module(tmp_path):
     assert skipped == [1, 4, 5]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trainer.py: a skipped step's forward (and _first_bad_module's train-mode forward) still "
-    "updates BatchNorm running statistics with NaN, which the EMA then copies",
-)
 def test_skipped_step_leaves_batchnorm_statistics_finite(tmp_path):
     trainer = Pix2PixTrainer(tiny_config(tmp_path, steps=3), train_dataset=ToyColorization())
 

@@ -29,7 +29,9 @@ def check_task(task: str, in_channels: int, out_channels: int) -> None:
     if task not in TASKS:
         raise InvalidConfigError(f"task={task!r} is not supported; choose one of {list(TASKS)}.")
     want_in, want_out = TASKS[task]
-    if (want_in is not None and in_channels != want_in) or (want_out is not None and out_channels != want_out):
+    if (want_in is not None and in_channels != want_in) or (
+        want_out is not None and out_channels != want_out
+    ):
         raise InvalidConfigError(
             f"task={task!r} needs in_channels={want_in} and out_channels={want_out}, got "
             f"{in_channels} and {out_channels}; use task='generic' for other channel counts."

@@ -37,7 +37,13 @@ _IR_BLOCK = {
     "_project_conv": "conv_pwl",
     "_bn2": "bn3",
 }
-_TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
+_TOP = {
+    "_conv_stem": "conv_stem",
+    "_bn0": "bn1",
+    "_conv_head": "conv_head",
+    "_bn1": "bn2",
+    "_fc": "classifier",
+}
 
 
 def map_efficientnet_lite0_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -68,7 +74,9 @@ def map_efficientnet_lite0_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[
             stage = max(i for i, s in enumerate(starts) if s <= n)
             table = _DS_BLOCK if stage == 0 else _IR_BLOCK
             if part not in table:
-                raise WeightsError(f"key {key!r}: unknown block part {part!r} for EfficientNet-Lite0.")
+                raise WeightsError(
+                    f"key {key!r}: unknown block part {part!r} for EfficientNet-Lite0."
+                )
             out[f"blocks.{stage}.{n - starts[stage]}.{table[part]}.{leaf}"] = value
             continue
         m = re.fullmatch(r"(_\w+?)\.(\w+)", key)
@@ -151,9 +159,18 @@ def load_encoder_weights(
     state = mapper(load_safetensors(path, sha256=sha256))
     encoder = cast(nn.Module, model.encoder)
     own = encoder.state_dict()
-    state = {k: v for k, v in state.items() if k in own or not k.startswith(("classifier", "conv_head", "bn2", "fc"))}
+    state = {
+        k: v
+        for k, v in state.items()
+        if k in own or not k.startswith(("classifier", "conv_head", "bn2", "fc"))
+    }
     for key, value in list(state.items()):
-        if key in own and value.ndim == 4 and own[key].ndim == 4 and value.shape[1] != own[key].shape[1]:
+        if (
+            key in own
+            and value.ndim == 4
+            and own[key].ndim == 4
+            and value.shape[1] != own[key].shape[1]
+        ):
             state[key] = adapt_input_conv_weight(value, own[key].shape[1])
     load_state_dict_strict(encoder, state, source=f"encoder weights {str(path)!r}")
     return model

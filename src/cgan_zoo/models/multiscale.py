@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_image_tensor
+from .._validation import check_image_tensor, module_dtype
 from ..errors import InvalidConfigError
 from ..hub import HubModel
 from .patch_discriminator import PatchDiscriminator
@@ -76,7 +76,11 @@ class MultiScaleDiscriminator(HubModel):
             ``return_features`` is true.
         """
         check_image_tensor(
-            x, name="MultiScaleDiscriminator input", channels=self.in_channels, min_size=self.min_input_size
+            x,
+            name="MultiScaleDiscriminator input",
+            channels=self.in_channels,
+            min_size=self.min_input_size,
+            dtype=module_dtype(self),
         )
         outputs = []
         for i, disc in enumerate(self.discriminators):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validation import check_image_tensor
+from .._validation import check_image_tensor, module_dtype
 from ..errors import InvalidConfigError
 from ..hub import HubModel
 from ..layers.factories import make_norm, uses_bias
@@ -111,7 +111,9 @@ class PatchDiscriminator(HubModel):
 
         blocks: list[nn.Module] = []
         if n_layers == 0:
-            blocks.append(nn.Sequential(conv(in_channels, base_channels, 1, 1, 0), nn.LeakyReLU(0.2)))
+            blocks.append(
+                nn.Sequential(conv(in_channels, base_channels, 1, 1, 0), nn.LeakyReLU(0.2))
+            )
             blocks.append(
                 nn.Sequential(
                     conv(base_channels, base_channels * 2, 1, 1, 0, bias),
@@ -121,7 +123,9 @@ class PatchDiscriminator(HubModel):
             )
             head = conv(base_channels * 2, 1, 1, 1, 0)
         else:
-            blocks.append(nn.Sequential(conv(in_channels, base_channels, 4, 2, 1), nn.LeakyReLU(0.2)))
+            blocks.append(
+                nn.Sequential(conv(in_channels, base_channels, 4, 2, 1), nn.LeakyReLU(0.2))
+            )
             mult = 1
             for n in range(1, n_layers + 1):
                 prev, mult = mult, min(2**n, 8)
@@ -164,7 +168,11 @@ class PatchDiscriminator(HubModel):
             Logits ``(B, 1, H', W')``, or ``(logits, [features...])``.
         """
         check_image_tensor(
-            x, name="PatchDiscriminator input", channels=self.in_channels, min_size=self.min_input_size
+            x,
+            name="PatchDiscriminator input",
+            channels=self.in_channels,
+            min_size=self.min_input_size,
+            dtype=module_dtype(self),
         )
         feats = []
         h = x

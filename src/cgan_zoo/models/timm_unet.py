@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_image_tensor
+from .._validation import check_image_tensor, module_dtype
 from ..errors import InvalidConfigError
 from ..hub import HubModel
 from ..layers.factories import activation_range, make_activation, make_norm, uses_bias
@@ -98,7 +98,9 @@ class TimmUNet(HubModel):
         if not 0.0 <= float(dropout) < 1.0:
             raise InvalidConfigError(f"dropout must be in [0, 1), got {dropout!r}.")
         if not isinstance(in_channels, int) or in_channels < 1:
-            raise InvalidConfigError(f"in_channels must be a positive integer, got {in_channels!r}.")
+            raise InvalidConfigError(
+                f"in_channels must be a positive integer, got {in_channels!r}."
+            )
         try:
             self.encoder = timm.create_model(encoder_name, features_only=True, pretrained=False)
         except RuntimeError as exc:
@@ -134,7 +136,9 @@ class TimmUNet(HubModel):
             prev = out
         self.decoder_blocks = nn.ModuleList(blocks)
         self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
-        self.head = nn.Sequential(nn.Conv2d(prev, out_channels, 3, padding=1), make_activation(final_activation))
+        self.head = nn.Sequential(
+            nn.Conv2d(prev, out_channels, 3, padding=1), make_activation(final_activation)
+        )
 
     def _adapt_stem(self, in_channels: int) -> None:
         stem = None
@@ -175,7 +179,13 @@ class TimmUNet(HubModel):
         return activation_range(self.final_activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_tensor(x, name="TimmUNet input", channels=self.in_channels, multiple=self.stride)
+        check_image_tensor(
+            x,
+            name="TimmUNet input",
+            channels=self.in_channels,
+            multiple=self.stride,
+            dtype=module_dtype(self),
+        )
         feats = self.encoder(x)
         skips = feats[-2::-1] + [x]
         h = feats[-1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validation import check_image_tensor
+from .._validation import check_image_tensor, module_dtype
 from ..errors import InvalidConfigError
 from ..hub import HubModel
 from ..layers.factories import activation_range, check_choice, make_activation, make_norm, uses_bias
@@ -137,7 +137,9 @@ class UNetGenerator(HubModel):
             )
         self.up_blocks = nn.ModuleList(ups)
         self.head = nn.Sequential(
-            nn.ReLU(), _up_conv(2 * ch[0], out_channels, upsample, True), make_activation(final_activation)
+            nn.ReLU(),
+            _up_conv(2 * ch[0], out_channels, upsample, True),
+            make_activation(final_activation),
         )
 
     @property
@@ -160,7 +162,13 @@ class UNetGenerator(HubModel):
         return activation_range(self.final_activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_tensor(x, name="UNetGenerator input", channels=self.in_channels, multiple=self.stride)
+        check_image_tensor(
+            x,
+            name="UNetGenerator input",
+            channels=self.in_channels,
+            multiple=self.stride,
+            dtype=module_dtype(self),
+        )
         skips = []
         h = x
         for block in self.down_blocks:

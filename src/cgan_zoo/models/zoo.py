@@ -30,7 +30,9 @@ def pix2pix_unet128(**kwargs: Any) -> UNetGenerator:
 @register_model
 def pix2pix_unet256_half(**kwargs: Any) -> UNetGenerator:
     """The 256 U-Net at half width (base 32, cap 256): about 4× cheaper."""
-    return UNetGenerator(**_merge({"num_downs": 8, "base_channels": 32, "max_channels": 256}, kwargs))
+    return UNetGenerator(
+        **_merge({"num_downs": 8, "base_channels": 32, "max_channels": 256}, kwargs)
+    )
 
 
 @register_model
@@ -55,7 +57,10 @@ def unet_resnet18(**kwargs: Any) -> TimmUNet:
 def timm_unet_tiny(**kwargs: Any) -> TimmUNet:
     """A small timm-encoder U-Net (``tf_efficientnet_lite0``, narrow decoder) for tests."""
     return TimmUNet(
-        **_merge({"encoder_name": "tf_efficientnet_lite0", "decoder_channels": [32, 24, 16, 16, 8]}, kwargs)
+        **_merge(
+            {"encoder_name": "tf_efficientnet_lite0", "decoder_channels": [32, 24, 16, 16, 8]},
+            kwargs,
+        )
     )
 
 
@@ -87,4 +92,6 @@ def multiscale_patchgan(**kwargs: Any) -> MultiScaleDiscriminator:
 @register_model
 def multiscale_patchgan_tiny(**kwargs: Any) -> MultiScaleDiscriminator:
     """A narrow 2-scale discriminator for tests."""
-    return MultiScaleDiscriminator(**_merge({"num_scales": 2, "receptive_field": 34, "base_channels": 8}, kwargs))
+    return MultiScaleDiscriminator(
+        **_merge({"num_scales": 2, "receptive_field": 34, "base_channels": 8}, kwargs)
+    )

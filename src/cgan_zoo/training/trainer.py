@@ -345,6 +345,9 @@ class Pix2PixTrainer:
         if cfg.freeze_encoder and hasattr(G, "encoder"):
             cast(nn.Module, G.encoder).eval()  # frozen: keep its BatchNorm statistics too
 
+        # BatchNorm statistics change during the forward passes; keep a copy so that a
+        # skipped (non-finite) step leaves no trace in them, nor in the EMA that copies them
+        self._buffer_snapshot = [b.detach().clone() for b in self._all_buffers()]
         if not all(torch.isfinite(mb["input"]).all() and torch.isfinite(mb["target"]).all() for mb in micro_batches):
             return self._skip_step(micro_batches, "the input batch (data)")
 
@@ -452,6 +455,9 @@ class Pix2PixTrainer:
         self.nonfinite_streak += 1
         if self.first_bad is None:
             self.first_bad = reason or self._first_bad_module(micro_batches[0])
+        with torch.no_grad():
+            for buf, saved in zip(self._all_buffers(), getattr(self, "_buffer_snapshot", [])):
+                buf.copy_(saved)
         warnings.warn(
             f"step {self.step}: non-finite loss or gradient, step skipped "
             f"({self.nonfinite_streak} in a row; first bad: {self.first_bad})",
@@ -466,6 +472,11 @@ class Pix2PixTrainer:
             )
         self.step += 1
         return {"skipped": 1.0, "lr": cfg.lr_g * self.lr_factor(self.step - 1)}
+
+    def _all_buffers(self) -> list[torch.Tensor]:
+        return [
+            b for m in (self.generator, self.discriminator) for b in m.buffers()
+        ]
 
     def _d_with_features(self, pair: torch.Tensor) -> tuple[Any, Any]:
         out = self.discriminator(pair, return_features=True)
