@@ -31,16 +31,27 @@ the same run, and the share of the matmul peak reached (model FLOPs counted with
 On a shared machine absolute times are noisy: compare the ratios.
 
 Finally it times colorizing one 1024x768 photo end to end with
-``cgan_zoo.pipelines.Colorizer`` (eager and ``fast=True``) when that module exists.
+``cgan_zoo.pipelines.Colorizer`` when that module exists: the eager generator,
+``fast=True`` (compiled), and the fp32 / int8 ONNX files through
+:class:`cgan_zoo.export.OnnxRuntimeGenerator`.
+
+``OMP_WAIT_POLICY`` defaults to ``PASSIVE`` here (see the comment below); run with
+``OMP_WAIT_POLICY=ACTIVE`` to measure torch's spinning default.
 """
 
 from __future__ import annotations
+
+import os
+
+# OpenMP threads that spin while waiting are pathological on a CPU shared with other
+# processes (torch eager ran ~20x slower with 2 spinning threads on 2 busy cores).
+# Sleep instead unless the caller chose a policy; this must happen before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse
 import copy
 import datetime
 import json
-import os
 import platform
 import statistics
 import sys
@@ -334,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         args.no_compile = args.no_onnx = args.no_colorizer = True
         args.repeats = args.repeats or 3
         args.warmup = 1 if args.warmup is None else args.warmup
-    args.repeats = args.repeats or 9
+    args.repeats = args.repeats or 7
     args.warmup = 2 if args.warmup is None else args.warmup
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -347,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     n = 2048 if args.quick else 4096
     peak = matmul_peak(n, repeats=3 if args.quick else 5)
     log(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}; "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads "
+        f"(OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}), {platform.processor() or platform.machine()}; "
         f"fp32 matmul peak {peak:.0f} GFLOP/s (torch.mm {n}x{n})"
     )
     results: dict = {
@@ -356,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
             [Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])
         ),
         "torch": torch.__version__,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "threads": torch.get_num_threads(),
         "matmul_peak_gflops": peak,
         "size": args.size,

@@ -39,6 +39,13 @@ round-robin across variants so that load on a shared CPU hits all of them alike.
 
 from __future__ import annotations
 
+import os
+
+# OpenMP threads that spin while waiting are pathological on a CPU shared with other
+# processes (torch eager ran ~20x slower with 2 spinning threads on 2 busy cores).
+# Sleep instead unless the caller chose a policy; this must happen before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import argparse
 import copy
 import datetime
@@ -229,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             [Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])
         ),
         "torch": torch.__version__,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "threads": torch.get_num_threads(),
         "generator": generator_name(size),
         "batch": args.batch,

@@ -57,9 +57,8 @@ SWEEP_COUNTS: dict[str, int] = {}
 MINIMA = {"models": 92, "colorizer": 80, "losses": 66, "datasets": 32, "cli": 40}
 
 
-# Messages raised from files outside this change that miss the "expected" or "how to fix"
-# part; the sweep checks everything else for them, and test_known_message_gaps (strict
-# xfail) checks them fully, so it starts failing once they are fixed.
+# Messages that once missed the "expected" or "how to fix" part; test_known_message_gaps
+# keeps them fixed (the sweeps check every message fully as well).
 GAPS = {
     "colorizer-masks": "pipelines/colorizer.py: masks list length message has no fix hint",
     "dataset-all-bad": "data/colorization.py: 'None of the N image files could be used' states no expectation",
@@ -111,7 +110,7 @@ def check_bad(bad: Bad, full: bool = False) -> None:
         try:
             bad.call()
         except Exception as exc:  # noqa: BLE001 - judged below
-            problems = problems_with(exc, bad.received, None if full else bad.gap)
+            problems = problems_with(exc, bad.received, None)
             assert not problems, f"{bad.label}:\n" + "\n".join(problems)
         else:
             raise AssertionError(f"{bad.label}: no error was raised")
@@ -732,7 +731,6 @@ def _gap_case(gap: str, tmp_path: Path) -> Bad:
 
 
 @pytest.mark.parametrize("gap", sorted(GAPS))
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="message outside this change lacks expected/fix parts")
 def test_known_message_gaps(gap, tmp_path):
     check_bad(_gap_case(gap, tmp_path), full=True)
 

@@ -71,6 +71,11 @@ def register_pretrained(cfg: PretrainedCfg) -> PretrainedCfg:
     """
     if cfg.architecture not in _MODELS:
         raise InvalidConfigError(f"pretrained {cfg.name!r} names unknown architecture {cfg.architecture!r}.")
+    if not re.fullmatch(r"[0-9a-f]{64}", cfg.sha256 or ""):
+        raise InvalidConfigError(
+            f"pretrained {cfg.name!r} has sha256 {cfg.sha256!r}; pin the 64-hex-digit sha256 of its "
+            "model.safetensors (cgan_zoo.serialization.sha256_file computes it)."
+        )
     if cfg.hub_id and not cfg.revision:
         raise InvalidConfigError(f"pretrained {cfg.name!r} is on the Hub but has no pinned revision.")
     if cfg.hub_id and not re.fullmatch(r"[0-9a-f]{40}", str(cfg.revision)):

@@ -48,7 +48,7 @@ def _check_positive_int(name: str, value: object, allow_none: bool = False) -> N
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidConfigError(f"{name} must be a positive int, got {value!r}.")
+        raise InvalidConfigError(f"{name} must be a positive int, got {value!r}; pass an integer >= 1" + (" or None." if allow_none else "."))
 
 
 class ColorizationDataset(SafeImageDataset):
@@ -121,7 +121,7 @@ class ColorizationDataset(SafeImageDataset):
             or not (math.isfinite(ab_scale) and ab_scale > 0)
         ):
             raise InvalidConfigError(
-                f"ab_scale must be a positive number (110 covers the sRGB gamut), got {ab_scale!r}."
+                f"ab_scale must be a positive number, got {ab_scale!r}; use the default 110, which covers the sRGB gamut."
             )
         self.root = root
         self.crop_size = int(crop_size)
@@ -139,7 +139,8 @@ class ColorizationDataset(SafeImageDataset):
         if not good:
             raise InvalidInputError(
                 f"None of the {len(candidates)} image files could be used (see the warning "
-                f"above); first problem: {bad[0][0]}: {bad[0][1]}."
+                f"above); first problem: {bad[0][0]}: {bad[0][1]}. The dataset needs at least one "
+                "readable photo: check the folder, or remove or replace the broken files."
             )
 
     # -- loading -------------------------------------------------------------------

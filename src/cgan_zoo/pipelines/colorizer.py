@@ -436,7 +436,7 @@ class Colorizer:
                 got = len(masks) if isinstance(masks, Sequence) else type(masks).__name__
                 raise InvalidInputError(
                     f"masks must be None or a list with one entry (mask or None) per image: "
-                    f"got {got} for {len(images)} image(s)."
+                    f"got {got} for {len(images)} image(s). Pass None for images without holes."
                 )
         names = [f"image {i}" if len(images) > 1 else "image" for i in range(len(images))]
         return [
