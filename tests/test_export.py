@@ -1,5 +1,6 @@
 """export_generator: parity with eager at two sizes per format, errors, and the CLI."""
 
+import os
 import sys
 
 import pytest
@@ -7,7 +8,12 @@ import torch
 
 from cgan_zoo import InvalidConfigError, MissingExtraError, create_model
 from cgan_zoo.cli import main
-from cgan_zoo.export import EXPORT_FORMATS, export_generator
+from cgan_zoo.export import (
+    EXPORT_FORMATS,
+    export_generator,
+    int8_onnx_generator,
+    onnx_generator,
+)
 from cgan_zoo.export.formats import run_exported
 
 ATOL = 1e-4
@@ -59,6 +65,9 @@ def test_overwrites_atomically(tmp_path):
     )
     assert target.read_bytes() != b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["g.pt2"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
 
 
 def test_unknown_format(tmp_path):
@@ -70,6 +79,22 @@ def test_missing_onnx_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxscript", None)  # import now raises ImportError
     with pytest.raises(MissingExtraError, match=r"cgan-zoo\[export\]"):
         export_generator(create_model("unet_tiny"), tmp_path / "g.onnx", "onnx")
+
+
+def test_onnxruntime_modules(tmp_path):
+    g = _bn_stats(create_model("unet_tiny"))
+    fp32 = onnx_generator(g, tmp_path / "g.onnx", example_size=32)
+    assert (fp32.stride, fp32.task, fp32.in_channels, fp32.ab_scale) == (16, "colorize", 1, 110.0)
+    x = torch.randn(2, 1, 32, 48)
+    with torch.no_grad():
+        expected = g(x)
+    assert (fp32(x) - expected).abs().max() <= ATOL
+    calibration = [torch.randn(1, 1, 30, 40) for _ in range(3)]  # padded to the stride
+    int8 = int8_onnx_generator(g, calibration, tmp_path / "g.int8.onnx", example_size=32)
+    got = int8(x)
+    assert got.shape == expected.shape and torch.isfinite(got).all()
+    assert (got - expected).abs().mean() < 0.1  # int8 changes outputs, but not wildly
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.int8.onnx", "g.onnx"]
 
 
 def test_cli_random_weights(tmp_path, capsys):

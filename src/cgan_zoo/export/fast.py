@@ -99,6 +99,8 @@ def tracing_friendly_checks() -> Iterator[None]:
     ``check_finite`` branches on tensor values, which ``torch.export`` cannot trace
     and ``torch.compile`` turns into a graph break. Shape checks still run. Only use
     this around a one-off trace; callers of the traced graph validate inputs themselves.
+    It patches a module global, so other threads calling models meanwhile also skip
+    the NaN check.
     """
     from .. import _validation
 
@@ -365,7 +367,22 @@ def fold_batchnorm(
 def prepare_for_inference(
     model: nn.Module, *, fold_bn: bool = True, example_input: torch.Tensor | None = None
 ) -> nn.Module:
-    """An eval-mode deep copy with static same padding and (optionally) folded BatchNorm."""
+    """An eval-mode, frozen deep copy with static same padding and folded BatchNorm.
+
+    Args:
+        model: The generator; it is not changed.
+        fold_bn: Fold BatchNorm layers (see :func:`fold_batchnorm`).
+        example_input: A valid input used to probe the data flow (default: the
+            smallest valid size, run with fake tensors).
+
+    Returns:
+        The prepared copy; it gives the same outputs as ``model.eval()``.
+
+    Example:
+        >>> from cgan_zoo import create_model
+        >>> prepare_for_inference(create_model("unet_tiny")).training
+        False
+    """
     prepared = copy.deepcopy(model).eval()
     for p in prepared.parameters():
         p.requires_grad_(False)
@@ -380,8 +397,21 @@ def export_program(
 ) -> torch.export.ExportedProgram:
     """``torch.export`` a generator with batch, H and W dynamic (H, W multiples of its stride).
 
-    The example input uses at least two stride blocks per side and batch 2, so that
-    torch.export does not specialise a size of 1.
+    The NaN/Inf input check is left out of the graph (it branches on values). The
+    example input uses at least two stride blocks per side and batch 2, and export
+    runs size-obliviously, so batch 1 and a single stride block stay valid.
+
+    Args:
+        model: The generator, usually from :func:`prepare_for_inference`.
+        example_size: Side of the example input (rounded up to the stride).
+        batch: Batch of the example input.
+        strict: Use torch.export's strict (TorchDynamo) tracing.
+
+    Returns:
+        The exported program; ``program.module()`` runs it.
+
+    Shape:
+        - The program's input: ``(B, in_channels, S*h, S*w)`` with ``S`` the stride.
     """
     from torch.export import Dim
 
@@ -394,7 +424,12 @@ def export_program(
     dyn = {2: h * stride, 3: w * stride} if stride > 1 else {2: h, 3: w}
     arg_name = _forward_arg_name(model)
     # size-oblivious: do not assume a dynamic size is never 1 (one stride block, batch 1)
-    oblivious = torch.fx.experimental._config.patch(backed_size_oblivious=True)
+    try:
+        from torch.fx.experimental import _config as fx_config
+
+        oblivious = fx_config.patch(backed_size_oblivious=True)
+    except (ImportError, AttributeError):  # older torch: sizes of 1 may be specialised
+        oblivious = contextlib.nullcontext()
     with tracing_friendly_checks(), torch.no_grad(), oblivious:
         return torch.export.export(
             model, (x,), dynamic_shapes={arg_name: {0: b, **dyn}}, strict=strict

@@ -129,6 +129,7 @@ def export_generator(
             atomic_write_bytes(path, buffer.getvalue())
         else:
             _export_onnx(program, path)
+    _umask_permissions(path)
     if verify:
         # one size unlike the example in both H and W, batch 2
         probe = _probe_input(prepared, stride)
@@ -137,6 +138,14 @@ def export_generator(
         )
         _verify(model, path, format, x)
     return path
+
+
+def _umask_permissions(path: Path) -> None:
+    """Give a file made by ``mkstemp`` (mode 0600) the usual ``0666 & ~umask`` mode."""
+    umask = os.umask(0)
+    os.umask(umask)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o666 & ~umask)
 
 
 def _export_torchscript(prepared: nn.Module, path: Path, example_size: int) -> None:
@@ -302,6 +311,7 @@ def quantize_onnx_int8(
                 per_channel=per_channel,
             )
         os.replace(out, dst)
+    _umask_permissions(dst)
     return dst
 
 
