@@ -1205,7 +1205,7 @@ def write_model_zoo(
         lines += [
             f"Task `{r['task']}`; evaluated {source_label(r['source'])}; {r['parameters']:,} parameters. "
             + (
-                f"Model card: [`src/cgan_zoo/weights/{name}/README.md`](../src/cgan_zoo/weights/{name}/README.md)."
+                f"Model card: [`src/cgan_zoo/weights/{name}/README.md`]({REPO_URL}/src/cgan_zoo/weights/{name}/README.md)."
                 if entry
                 else ""
             ),
