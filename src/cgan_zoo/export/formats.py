@@ -330,6 +330,14 @@ class OnnxRuntimeGenerator(nn.Module):
     Shape:
         - Input: ``(B, in_channels, H, W)``, H and W multiples of ``stride``.
         - Output: ``(B, out_channels, H, W)``.
+
+    Example:
+        >>> import tempfile, torch
+        >>> from cgan_zoo import create_model
+        >>> g = create_model("unet_tiny").eval()
+        >>> path = export_generator(g, tempfile.mkdtemp() + "/g.onnx", example_size=32, verify=False)
+        >>> OnnxRuntimeGenerator(path, like=g)(torch.randn(1, 1, 32, 16)).shape
+        torch.Size([1, 2, 32, 16])
     """
 
     def __init__(
@@ -386,6 +394,14 @@ def onnx_generator(
     Shape:
         - Input: ``(B, in_channels, H, W)``, H and W multiples of ``model.stride``.
         - Output: ``(B, out_channels, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> from cgan_zoo import create_model
+        >>> g = create_model("unet_tiny").eval()
+        >>> fast = onnx_generator(g, example_size=32)
+        >>> bool((fast(torch.zeros(1, 1, 32, 32)) - g(torch.zeros(1, 1, 32, 32))).abs().max() < 1e-4)
+        True
     """
     if path is None:
         path = Path(tempfile.mkdtemp(prefix="cgan-zoo-onnx-")) / "model.onnx"
@@ -418,6 +434,14 @@ def int8_onnx_generator(
 
     Shape:
         - calibration items: ``(B, in_channels, H, W)``, any H and W.
+
+    Example:
+        >>> import torch
+        >>> from cgan_zoo import create_model
+        >>> g = create_model("unet_tiny").eval()
+        >>> q = int8_onnx_generator(g, [torch.rand(1, 1, 32, 32) * 2 - 1], example_size=32)
+        >>> q(torch.zeros(1, 1, 32, 32)).shape
+        torch.Size([1, 2, 32, 32])
     """
     from ..layers.padding import pad_to_multiple
 
