@@ -1383,9 +1383,19 @@ def write_model_card(
         "",
         "```bash",
         "python scripts/prepare_nature_data.py NATURE_ROOT DATA          # writes the split and 320 px copies",
-        "python scripts/convert_efficientnet_lite0.py                    # ImageNet encoder weights",
+        "python scripts/convert_efficientnet_lite0.py efficientnet_lite0_timm.safetensors  # ImageNet encoder weights",
         f"cgan-zoo train --config {recipe} --data DATA/train --val DATA/val --out runs/{run_name} \\",
         "    --set encoder_weights=efficientnet_lite0_timm.safetensors",
+        *(
+            [
+                f"# second sitting: the same command with --steps {training['continued_to']} --resume (the learning",
+                f"# rate restarts near its peak and decays linearly to 0 by step {training['continued_to']})",
+                f"cgan-zoo train --config {recipe} --data DATA/train --val DATA/val --out runs/{run_name} \\",
+                f"    --set encoder_weights=efficientnet_lite0_timm.safetensors --steps {training['continued_to']} --resume",
+            ]
+            if training.get("continued_to")
+            else []
+        ),
         f"python scripts/export_pretrained.py runs/{run_name}/checkpoints/ckpt-XXXXXXXX.safetensors {name} --recipe {recipe}",
         "```",
         "",

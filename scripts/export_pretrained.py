@@ -39,6 +39,8 @@ def main() -> None:
     p.add_argument("--input-size", type=int, default=256)
     p.add_argument("--recipe", default="", help="recipe file the run used, e.g. recipes/nature_colorizer.json")
     p.add_argument("--cpu-hours", type=float, default=0.0, help="wall-clock hours x CPU cores used")
+    p.add_argument("--continued-to", type=int, default=0,
+                   help="the run was resumed with a larger --steps budget (a second sitting) up to this step")
     p.add_argument("--fp32", action="store_true", help="store fp32 instead of fp16")
     args = p.parse_args()
 
@@ -73,6 +75,7 @@ def main() -> None:
             "steps": int(state["step"]),
             "recipe": args.recipe,
             "cpu_hours": args.cpu_hours,
+            **({"continued_to": args.continued_to} if args.continued_to else {}),
             "storage_dtype": "float32" if args.fp32 else "float16",
         },
     }
