@@ -298,18 +298,7 @@ def hue_counts(pred: torch.Tensor, target: torch.Tensor) -> dict[str, list[int]]
     Same definition as :func:`cgan_zoo.metrics.hue_accuracy` (target chroma >= 15, predicted
     chroma >= 5, hue within 30 degrees), so the sums over bins give the pixel-pooled accuracy.
     """
-    ab_p = rgb_to_lab(pred)[:, 1:]
-    ab_t = rgb_to_lab(target)[:, 1:]
-    chroma_p = torch.linalg.vector_norm(ab_p, dim=1)
-    chroma_t = torch.linalg.vector_norm(ab_t, dim=1)
-    hue_p = torch.atan2(ab_p[:, 1], ab_p[:, 0])
-    hue_t = torch.atan2(ab_t[:, 1], ab_t[:, 0])
-    diff = (torch.remainder(hue_p - hue_t + math.pi, 2 * math.pi) - math.pi).abs() * (
-        180.0 / math.pi
-    )
-    valid = chroma_t >= MIN_CHROMA
-    correct = valid & (chroma_p >= PRED_MIN_CHROMA) & (diff <= MAX_HUE_DEG)
-    deg = torch.remainder(torch.rad2deg(hue_t), 360.0)
+    valid, correct, deg = M.hue_match(pred, target, MIN_CHROMA, PRED_MIN_CHROMA, MAX_HUE_DEG)
     out = {}
     for label, lo, hi in HUE_BINS:
         in_bin = ((deg >= lo) | (deg < hi)) if lo > hi else ((deg >= lo) & (deg < hi))

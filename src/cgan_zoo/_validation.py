@@ -127,13 +127,30 @@ def check_image_tensor(
     return x
 
 
+def _capturing_graph(x: torch.Tensor) -> bool:
+    from torch._subclasses.fake_tensor import FakeTensor
+
+    return (
+        torch.compiler.is_compiling()
+        or torch.compiler.is_exporting()
+        or torch.jit.is_tracing()
+        or isinstance(x, FakeTensor)
+    )
+
+
 def check_finite(x: torch.Tensor, *, name: str = "input") -> torch.Tensor:
     """Raise :class:`InvalidInputError` if ``x`` holds NaN or Inf.
+
+    The check is skipped while a graph is being captured (``torch.compile``,
+    ``torch.export``, ``torch.jit.trace``, fake tensors): it branches on tensor values,
+    which a graph cannot hold. Callers of a captured graph validate inputs eagerly.
 
     Example:
         >>> check_finite(torch.zeros(2)).shape
         torch.Size([2])
     """
+    if _capturing_graph(x):
+        return x
     if x.is_floating_point() and not bool(torch.isfinite(x).all()):
         n_nan = int(torch.isnan(x).sum())
         n_inf = int(torch.isinf(x).sum())

@@ -34,6 +34,7 @@ __all__ = [
     "ssim",
     "ab_error",
     "hue_accuracy",
+    "hue_match",
     "gray_baseline",
 ]
 
@@ -302,6 +303,35 @@ def hue_accuracy(
         [True]
     """
     pred, target = _check_pair(pred, target)
+    valid, correct, _ = hue_match(pred, target, min_chroma, pred_min_chroma, max_hue_deg)
+    n_valid = valid.flatten(1).sum(dim=1).to(pred.dtype)
+    n_correct = correct.flatten(1).sum(dim=1).to(pred.dtype)
+    return torch.where(
+        n_valid > 0, n_correct / n_valid.clamp_min(1), torch.full_like(n_valid, math.nan)
+    )
+
+
+def hue_match(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    min_chroma: float = 15.0,
+    pred_min_chroma: float = 5.0,
+    max_hue_deg: float = 30.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-pixel masks behind :func:`hue_accuracy` (for breakdowns, e.g. by hue).
+
+    Shape:
+        - pred, target: ``(B, 3, H, W)`` RGB in [0, 1].
+        - returns: ``valid`` and ``correct`` boolean masks ``(B, H, W)`` and the target's
+          hue angle in degrees ``(B, H, W)`` in [0, 360).
+
+    Example:
+        >>> import torch
+        >>> red = torch.zeros(1, 3, 2, 2); red[:, 0] = 0.8
+        >>> valid, correct, hue = hue_match(red, red)
+        >>> bool(valid.all()), bool(correct.all())
+        (True, True)
+    """
     ab_p = rgb_to_lab(pred)[:, 1:]
     ab_t = rgb_to_lab(target)[:, 1:]
     chroma_p = torch.linalg.vector_norm(ab_p, dim=1)
@@ -312,11 +342,7 @@ def hue_accuracy(
     diff_deg = diff.abs() * (180.0 / math.pi)
     valid = chroma_t >= min_chroma
     correct = valid & (chroma_p >= pred_min_chroma) & (diff_deg <= max_hue_deg)
-    n_valid = valid.flatten(1).sum(dim=1).to(pred.dtype)
-    n_correct = correct.flatten(1).sum(dim=1).to(pred.dtype)
-    return torch.where(
-        n_valid > 0, n_correct / n_valid.clamp_min(1), torch.full_like(n_valid, math.nan)
-    )
+    return valid, correct, torch.remainder(torch.rad2deg(hue_t), 360.0)
 
 
 def gray_baseline(rgb: torch.Tensor) -> torch.Tensor:

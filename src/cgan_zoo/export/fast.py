@@ -35,7 +35,6 @@ import copy
 import os
 import time
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -92,30 +91,6 @@ def _probe_input(model: nn.Module, size: int | None = None) -> torch.Tensor:
     return torch.randn(1, channels, side, side, dtype=dtype, device=device)
 
 
-@contextlib.contextmanager
-def tracing_friendly_checks() -> Iterator[None]:
-    """Skip the NaN/Inf input check while a graph is captured.
-
-    ``check_finite`` branches on tensor values, which ``torch.export`` cannot trace
-    and ``torch.compile`` turns into a graph break. Shape checks still run. Only use
-    this around a one-off trace; callers of the traced graph validate inputs themselves.
-    It patches a module global, so other threads calling models meanwhile also skip
-    the NaN check.
-    """
-    from .. import _validation
-
-    original = _validation.check_finite
-
-    def _skip(x: torch.Tensor, *, name: str = "input") -> torch.Tensor:
-        return x
-
-    _validation.check_finite = _skip
-    try:
-        yield
-    finally:
-        _validation.check_finite = original
-
-
 def _set_submodule(root: nn.Module, name: str, module: nn.Module) -> None:
     parent_name, _, leaf = name.rpartition(".")
     parent = root.get_submodule(parent_name) if parent_name else root
@@ -130,7 +105,6 @@ def _run_probe(model: nn.Module, x: torch.Tensor, *modes: Any, fake: bool = True
     """
     with contextlib.ExitStack() as stack:
         stack.enter_context(torch.no_grad())
-        stack.enter_context(tracing_friendly_checks())
         if fake:
             from torch._subclasses.fake_tensor import FakeTensorMode
 
@@ -430,7 +404,7 @@ def export_program(
         oblivious = fx_config.patch(backed_size_oblivious=True)
     except (ImportError, AttributeError):  # older torch: sizes of 1 may be specialised
         oblivious = contextlib.nullcontext()
-    with tracing_friendly_checks(), torch.no_grad(), oblivious:
+    with torch.no_grad(), oblivious:
         return torch.export.export(
             model, (x,), dynamic_shapes={arg_name: {0: b, **dyn}}, strict=strict
         )

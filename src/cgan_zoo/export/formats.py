@@ -39,7 +39,6 @@ from .fast import (
     export_program,
     model_stride,
     prepare_for_inference,
-    tracing_friendly_checks,
 )
 
 __all__ = [
@@ -153,7 +152,7 @@ def _export_torchscript(prepared: nn.Module, path: Path, example_size: int) -> N
     blocks = max(2, -(-example_size // stride))
     x = _probe_input(prepared, blocks * stride)
     buffer = io.BytesIO()
-    with warnings.catch_warnings(), tracing_friendly_checks(), torch.no_grad():
+    with warnings.catch_warnings(), torch.no_grad():
         # deprecation notices and TracerWarnings of the shape checks
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(prepared, (x,), check_trace=False)

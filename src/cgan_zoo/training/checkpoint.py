@@ -12,6 +12,7 @@ folder and renames it, so a crash mid-save never destroys the last good checkpoi
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -205,7 +206,8 @@ def generator_from_checkpoint(path: str | os.PathLike, use_ema: bool = True):
         >>> import tempfile
         >>> from cgan_zoo import create_model
         >>> g = create_model("unet_tiny")
-        >>> state = {"generator": g.state_dict(), "ema": None, "generator_config": g.config}
+        >>> state = {"generator": g.state_dict(), "ema": None, "generator_config": g.config,
+        ...          "generator_class": "UNetGenerator"}
         >>> path = save_checkpoint(state, tempfile.mkdtemp(), step=100)
         >>> type(generator_from_checkpoint(path)).__name__
         'UNetGenerator'
@@ -215,15 +217,13 @@ def generator_from_checkpoint(path: str | os.PathLike, use_ema: bool = True):
 
     state = load_checkpoint(path)
     config = state.get("generator_config") or {}
-    class_name = config.get("_class_name")
+    class_name = state.get("generator_class")
     klass = _MODEL_CLASSES.get(class_name) if class_name else None
     if klass is None:
-        # configs captured before saving carry no class name; infer it from the keys
-        from ..models import TimmUNet, UNetGenerator
-
-        klass = TimmUNet if any(k.startswith("encoder.") for k in state["generator"]) else UNetGenerator
-    import inspect
-
+        raise WeightsError(
+            f"checkpoint {str(path)!r} does not name a known generator class ({class_name!r}); "
+            f"known: {sorted(_MODEL_CLASSES)}."
+        )
     params = inspect.signature(klass.__init__).parameters
     model = klass(**{k: v for k, v in config.items() if k in params})
     weights = state["ema"] if (use_ema and state.get("ema") is not None) else state["generator"]

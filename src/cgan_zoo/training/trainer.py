@@ -563,6 +563,7 @@ class Pix2PixTrainer:
             "nonfinite_total": self.nonfinite_total,
             "config": self.config.to_dict(),
             "generator_config": getattr(self.generator, "config", None),
+            "generator_class": type(self.generator).__name__,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
