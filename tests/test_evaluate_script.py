@@ -118,8 +118,8 @@ def test_masked_psnr():
     assert ev.masked_psnr(p, t, 1 - mask) == math.inf
 
 
+@pytest.mark.requires_extra("eval")
 def test_evaluate_inpainter_and_telea(images):
-    pytest.importorskip("cv2")
     model = create_model("unet_tiny", in_channels=2, out_channels=3, task="colorize-missing")
     h, w = images[1].rgb.shape[-2:]
     mask = ev.eval_mask(h, w, 1)

@@ -33,7 +33,8 @@ OUTPUTS: dict[str, list[str]] = {
     "export": ["generator.pt"],
 }
 
-NEEDS = {"video": "av"}  # optional packages without which an example only prints "skipped"
+# example -> (extra, module): without the module the example only prints "skipped"
+NEEDS = {"video": ("video", "av")}
 
 
 def _run(name: str, out: Path) -> subprocess.CompletedProcess:
@@ -64,10 +65,10 @@ def test_example_runs_fast(name, tmp_path):
     assert result.returncode == 0, (
         f"{name} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
     )
-    needed = NEEDS.get(name)
-    if needed and importlib.util.find_spec(needed) is None:
+    extra, module = NEEDS.get(name, (None, None))
+    if module and importlib.util.find_spec(module) is None:
         assert "skipped" in result.stdout
-        pytest.skip(f"{name} needs {needed!r}, which is not installed")
+        pytest.skip(f'{name} needs the "{extra}" extra ({module}): pip install -e ".[{extra}]"')
     assert "ok:" in result.stdout, result.stdout
     missing = [f for f in OUTPUTS[name] if not (out / f).is_file()]
     assert not missing, (

@@ -39,7 +39,12 @@ def _check_parity(model, path, fmt, shapes):
         assert (got - expected).abs().max() <= ATOL, (fmt, shape)
 
 
-@pytest.mark.parametrize("fmt", EXPORT_FORMATS)
+NEEDS_EXPORT = pytest.mark.requires_extra("export")
+
+
+@pytest.mark.parametrize(
+    "fmt", [pytest.param(f, marks=NEEDS_EXPORT) if f == "onnx" else f for f in EXPORT_FORMATS]
+)
 def test_unet_tiny_parity(fmt, tmp_path):
     g = _bn_stats(create_model("unet_tiny", upsample="resize"))
     path = export_generator(g, tmp_path / f"g{SUFFIX[fmt]}", fmt, example_size=32)
@@ -49,7 +54,7 @@ def test_unet_tiny_parity(fmt, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "fmt", ["exported-program", "torchscript", pytest.param("onnx", marks=pytest.mark.slow)]
+    "fmt", ["exported-program", "torchscript", pytest.param("onnx", marks=[pytest.mark.slow, NEEDS_EXPORT])]
 )
 def test_timm_unet_tiny_parity(fmt, tmp_path):
     g = _bn_stats(create_model("timm_unet_tiny"))
@@ -81,6 +86,7 @@ def test_missing_onnx_names_the_extra(tmp_path, monkeypatch):
         export_generator(create_model("unet_tiny"), tmp_path / "g.onnx", "onnx")
 
 
+@NEEDS_EXPORT
 def test_onnxruntime_modules(tmp_path):
     g = _bn_stats(create_model("unet_tiny"))
     fp32 = onnx_generator(g, tmp_path / "g.onnx", example_size=32)

@@ -14,7 +14,7 @@ from cgan_zoo.color import rgb_to_lab
 from cgan_zoo.pipelines import Colorizer, colorize_video, flicker
 from cgan_zoo.pipelines.video import colorize_frames, read_frames, write_frames
 
-av = pytest.importorskip("av")
+av = pytest.importorskip("av", reason='needs the "video" extra (av): pip install -e ".[video]"')
 
 FPS = 12
 H, W = 64, 96
