@@ -114,6 +114,7 @@ def test_masks(models, photos, tmp_path, capsys):
     ]
     assert main(args) == 0 and (out / "a.png").is_file()
     # a mask of the wrong size names both sizes; a missing mask is an error for its image only
+    args.append("--overwrite")
     Image.fromarray(np.zeros((12, 12), np.uint8)).save(masks / "b.png")
     capsys.readouterr()
     assert main(args[:2] + [str(photos / "b.jpg")] + args[2:]) == 1

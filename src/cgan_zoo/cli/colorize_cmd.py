@@ -1,6 +1,10 @@
-"""``cgan-zoo colorize``: colorize photos (optionally with missing-region masks) into a folder.
+"""``cgan-zoo colorize``: colorize photos (optionally with missing-region masks).
 
-Each input ``x.jpg`` is written to ``OUTDIR/x.png`` at the input's exact size. With
+Inputs are image files and folders; a folder is searched recursively for images and
+its subfolders are kept in the output. Each input ``x.jpg`` is written to
+``OUTDIR/x.png`` (``--format`` picks another format) at the input's exact size; with one
+input file, ``-o result.png`` writes that file. An existing output is an error unless
+``--overwrite`` (replace it) or ``--skip-existing`` (keep it) is given. With
 ``--masks MASKDIR`` the mask of ``x.jpg`` is ``MASKDIR/x.png`` (white = missing). A bad
 input (missing, unreadable, mask missing or of another size) is reported on stderr as
 one line; the other inputs are still written and the exit code is 1.
@@ -10,9 +14,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "plan_outputs", "IMAGE_SUFFIXES", "OUTPUT_FORMATS"]
+
+#: file suffixes read as images when a folder is given
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+#: ``--format`` choices -> file suffix
+OUTPUT_FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "tiff": ".tif"}
+_SUFFIX_FORMATS = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".webp": "webp", ".tif": "tiff", ".tiff": "tiff"}
 
 
 def _error(message: str) -> None:
@@ -34,15 +45,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """
     p = sub.add_parser(
         "colorize",
-        help="colorize gray photos (optionally with missing regions) into a folder",
+        help="colorize gray photos or folders of photos (optionally with missing regions)",
         description=(
-            "Colorize each IMAGE and write OUTDIR/<stem>.png at the input's size. Gray and RGB "
-            "inputs are accepted (RGB is reduced to its lightness)."
+            "Colorize each IMAGE (a file, or a folder searched recursively) and write "
+            "OUTDIR/<name>.png at the input's size, keeping a folder's subfolders. With a "
+            "single input file, -o NAME.png (or .jpg, .webp, .tif) writes that file. Gray and "
+            "RGB inputs are accepted (RGB is reduced to its lightness)."
         ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="input image files")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="input image files or folders")
     p.add_argument(
-        "-o", "--output", required=True, metavar="OUTDIR", help="output folder (created if missing)"
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="output folder (created if missing), or an image file name for a single input",
     )
     p.add_argument(
         "--model",
@@ -55,24 +73,141 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--masks",
         default=None,
         metavar="MASKDIR",
-        help="folder of masks: MASKDIR/<stem>.png per image, white (255) = missing; needs a "
+        help="folder of masks: MASKDIR/<name>.png per image, white (255) = missing; needs a "
         "colorize-missing model",
     )
     p.add_argument(
         "--size",
         type=int,
         default=None,
-        help="working resolution of the long side (default: model's)",
+        help="working resolution of the long side, at most the photo's own (default: the model's)",
     )
-    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto (default: cpu)")
-    p.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default: 8)")
-    p.add_argument("--fast", action="store_true", help="use the optimized inference module")
+    p.add_argument(
+        "--format",
+        choices=sorted(OUTPUT_FORMATS),
+        default=None,
+        help="output image format (default: png, or the suffix of -o NAME.ext)",
+    )
+    existing = p.add_mutually_exclusive_group()
+    existing.add_argument(
+        "--overwrite", action="store_true", help="replace outputs that already exist"
+    )
+    existing.add_argument(
+        "--skip-existing", action="store_true", help="keep outputs that already exist, skip their inputs"
+    )
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
+    p.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="use the optimized inference module: pays off for many images or video; for one "
+        "image its one-off optimisation costs more than it saves",
+    )
     p.add_argument(
         "--stochastic",
         action="store_true",
         help="keep dropout active (different colourings per run)",
     )
+    p.add_argument(
+        "--seed", type=int, default=None, help="random seed for --stochastic (same seed, same colours)"
+    )
     p.set_defaults(run=run)
+
+
+@dataclass(frozen=True)
+class _Job:
+    source: Path  # the image file
+    relative: Path  # its path below the input folder (just the name for a file input)
+    target: Path  # where the result goes
+
+
+def _is_file_name(output: str) -> bool:
+    path = Path(output)
+    return (
+        not output.endswith(("/", "\\"))
+        and path.suffix.lower() in _SUFFIX_FORMATS
+        and not path.is_dir()
+    )
+
+
+def plan_outputs(
+    images: list[str], output: str, fmt: str | None = None
+) -> tuple[list[_Job], list[str]]:
+    """Expand folders and decide where each result goes.
+
+    Args:
+        images: Input files and folders (folders are searched recursively).
+        output: ``-o``: a folder, or an image file name when there is one input file.
+        fmt: ``--format``, or ``None`` for png (or the suffix of a file name ``output``).
+
+    Returns:
+        The jobs, and error lines for inputs that cannot be planned (missing paths,
+        empty folders, two inputs with the same output).
+
+    Raises:
+        InvalidConfigError: If ``output`` cannot be used (a file where a folder is
+            needed, or a file name for several inputs).
+
+    Example:
+        >>> jobs, errors = plan_outputs(["photo.jpg"], "result.png")
+        >>> [str(j.target) for j in jobs], errors
+        (['result.png'], [])
+        >>> [str(j.target) for j in plan_outputs(["photo.jpg"], "out", "jpg")[0]]
+        ['out/photo.jpg']
+    """
+    from ..errors import InvalidConfigError
+
+    errors: list[str] = []
+    sources: list[tuple[Path, Path]] = []
+    for name in images:
+        path = Path(name)
+        if path.is_dir():
+            found = sorted(
+                f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
+            )
+            if not found:
+                errors.append(
+                    f"folder {name!r} holds no images (looked for {', '.join(IMAGE_SUFFIXES)} recursively)"
+                )
+            sources += [(f, f.relative_to(path)) for f in found]
+        elif not path.exists():
+            errors.append(f"{name!r} does not exist")
+        else:
+            sources.append((path, Path(path.name)))
+    single_file = len(images) == 1 and not Path(images[0]).is_dir()
+    out = Path(output)
+    if _is_file_name(output):
+        if not single_file:
+            what = "a folder" if len(images) == 1 else f"{len(images)} inputs"
+            raise InvalidConfigError(
+                f"-o {output!r} is a file name, but {what} need an output folder; pass a folder, "
+                f"e.g. -o {str(out.with_suffix(''))!r}."
+            )
+        suffix_fmt = _SUFFIX_FORMATS[out.suffix.lower()]
+        if fmt is not None and fmt != suffix_fmt:
+            raise InvalidConfigError(
+                f"--format {fmt} disagrees with the suffix of -o {output!r} ({suffix_fmt}); drop one."
+            )
+        return [_Job(sources[0][0], sources[0][1], out)], errors
+    if out.exists() and not out.is_dir():
+        raise InvalidConfigError(
+            f"output {output!r} is an existing file, but a folder is needed for the results; pass "
+            "a folder with -o (or, for a single input, an image file name such as result.png)."
+        )
+    suffix = OUTPUT_FORMATS[fmt or "png"]
+    jobs: list[_Job] = []
+    taken: dict[Path, Path] = {}
+    for source, relative in sources:
+        target = out / relative.with_suffix(suffix)
+        if target in taken:
+            errors.append(
+                f"{str(source)!r} would overwrite {str(target)!r}, already planned for "
+                f"{str(taken[target])!r}; rename one of the inputs"
+            )
+            continue
+        taken[target] = source
+        jobs.append(_Job(source, relative, target))
+    return jobs, errors
 
 
 def _load_image(path: Path):
@@ -90,6 +225,20 @@ def _load_image(path: Path):
         raise OSError(f"cannot read image {str(path)!r}: {exc}") from None
 
 
+def _check_size(size: int | None, image, path: Path, stride: int) -> None:
+    """An explicit ``--size`` must not exceed the photo's own long side (rounded up to the stride)."""
+    if size is None:
+        return
+    long_side = max(image.size)
+    limit = -(-long_side // stride) * stride
+    if size > limit:
+        raise ValueError(
+            f"--size {size} is larger than {str(path)!r} ({image.size[0]}x{image.size[1]}): the "
+            "result always keeps the photo's own resolution, and a working size above it costs "
+            f"time and memory but adds no detail. Use --size {limit} or less, or leave --size out."
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``cgan-zoo colorize``; returns the exit code (0, or 1 if any input failed).
 
@@ -101,6 +250,46 @@ def run(args: argparse.Namespace) -> int:
         1
     """
     from ..errors import CganZooError
+
+    fmt = getattr(args, "format", None)
+    seed = getattr(args, "seed", None)
+    if seed is not None and not args.stochastic:
+        _error("--seed only changes the result with --stochastic; add --stochastic or drop --seed.")
+        return 1
+    mask_dir = Path(args.masks) if args.masks else None
+    if mask_dir is not None and not mask_dir.is_dir():
+        _error(f"mask folder {str(mask_dir)!r} does not exist or is not a folder")
+        return 1
+    try:
+        jobs, failures = plan_outputs(list(args.images), args.output, fmt)
+    except CganZooError as exc:
+        _error(str(exc))
+        return 1
+    for line in failures:
+        _error(line)
+    overwrite = getattr(args, "overwrite", False)
+    skip_existing = getattr(args, "skip_existing", False)
+    todo = []
+    skipped = 0
+    for job in jobs:
+        if job.target.exists() and not overwrite:
+            if skip_existing:
+                skipped += 1
+                print(f"{job.source} -> {job.target} (exists, skipped)")
+                continue
+            _error(
+                f"{str(job.target)!r} already exists; pass --overwrite to replace it or "
+                "--skip-existing to keep it"
+            )
+            failures.append(str(job.target))
+            continue
+        todo.append(job)
+    if not todo:
+        if failures:
+            _error(f"{len(failures)} input(s) failed; nothing written")
+            return 1
+        return 0
+
     from ..pipelines.colorizer import Colorizer
     from ..pipelines.defaults import default_model_name
 
@@ -112,10 +301,6 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.size is not None:
         kwargs["size"] = args.size
-    mask_dir = Path(args.masks) if args.masks else None
-    if mask_dir is not None and not mask_dir.is_dir():
-        _error(f"mask folder {str(mask_dir)!r} does not exist or is not a folder")
-        return 1
     try:
         model = args.model or default_model_name(missing=mask_dir is not None)
         colorizer = Colorizer.from_pretrained(model, **kwargs)
@@ -128,28 +313,21 @@ def run(args: argparse.Namespace) -> int:
             f"{model!r} has task {colorizer.task!r}; pass an inpainting colorizer with --model."
         )
         return 1
-    out_dir = Path(args.output)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        _error(f"cannot create output folder {str(out_dir)!r}: {exc}")
-        return 1
+    if seed is not None:
+        import torch
 
-    failed = 0
-    written: dict[Path, Path] = {}
-    for name in args.images:
-        path = Path(name)
-        target = out_dir / f"{path.stem}.png"
+        torch.manual_seed(seed)
+
+    failed = len(failures)
+    written = 0
+    for job in todo:
+        path = job.source
         try:
-            if target in written:
-                raise OSError(
-                    f"{str(path)!r} would overwrite {str(target)!r}, already written for {str(written[target])!r}; "
-                    "rename one of the inputs"
-                )
             image = _load_image(path)
+            _check_size(args.size, image, path, colorizer.stride)
             mask = None
             if mask_dir is not None:
-                mask_path = mask_dir / f"{path.stem}.png"
+                mask_path = mask_dir / job.relative.with_suffix(".png")
                 if not mask_path.is_file():
                     raise FileNotFoundError(
                         f"no mask for {str(path)!r}: expected {str(mask_path)!r}"
@@ -159,16 +337,21 @@ def run(args: argparse.Namespace) -> int:
                 result = colorizer(image, mask)
             except (CganZooError, ValueError) as exc:
                 raise ValueError(f"{str(path)!r}: {exc}") from None
-            result.save(target)
+            try:
+                job.target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OSError(f"cannot create output folder {str(job.target.parent)!r}: {exc}") from None
+            result.save(job.target)
         except (CganZooError, ValueError, TypeError, OSError) as exc:
             failed += 1
             _error(str(exc))
             continue
-        written[target] = path
-        print(f"{path} -> {target}")
+        written += 1
+        print(f"{path} -> {job.target}")
     if failed:
         _error(
-            f"{failed} of {len(args.images)} image(s) failed; {len(written)} written to {str(out_dir)!r}"
+            f"{failed} of {failed + written + skipped} image(s) failed; {written} written to "
+            f"{args.output!r}"
         )
         return 1
     return 0

@@ -10,6 +10,7 @@ predicted lightness is used only inside the missing regions.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Sequence
@@ -34,10 +35,16 @@ from ..layers.padding import crop_padding, pad_to_multiple
 from ..models._contract import masked_generator_input
 from .defaults import DEFAULT_INPAINTER
 from .images import ImageSpec, image_to_tensor, mask_to_tensor, tensor_to_image
+from .memory import MAX_TENSOR_NUMEL, ForwardCost, available_memory, measure_forward_cost
 
 __all__ = ["Colorizer", "load_generator", "resolve_device"]
 
 TASKS = ("colorize", "colorize-missing")
+#: forward passes on at most this many pixels (batch x height x width) are not checked
+#: against the free memory: they need well under a gigabyte
+_CHECK_ABOVE_PIXELS = 2**20
+#: share of the free memory a forward pass may use
+_MEMORY_HEADROOM = 0.8
 _OOM_TYPES: tuple[type[BaseException], ...] = tuple(
     t
     for t in (
@@ -263,6 +270,7 @@ class Colorizer:
                 "stochastic=True has no effect: the generator has no dropout layers.", stacklevel=2
             )
         self._net: nn.Module = self._optimize(generator) if fast else generator
+        self._cost: ForwardCost | None = None
 
     @staticmethod
     def _optimize(generator: nn.Module) -> nn.Module:
@@ -353,6 +361,8 @@ class Colorizer:
             TypeError: For non-image inputs or unsupported dtypes.
             InvalidInputError: For bad shapes/values, a mask of another size, or a mask
                 given to a ``"colorize"`` generator.
+            InvalidConfigError: If the forward pass at this ``size`` (and ``batch_size``)
+                would not fit in the device's free memory; the message names a size that fits.
 
         Shape:
             - image (tensor): ``(1, H, W)`` or ``(3, H, W)``; returns ``(3, H, W)``.
@@ -465,9 +475,64 @@ class Colorizer:
             lightness = rgb_to_lab(rgb)[:, :1]
             return _Item(lightness, full_mask, spec, self._model_input(lightness, full_mask))
 
+    def _padded(self, side: int) -> int:
+        return -(-side // self.stride) * self.stride
+
+    def check_fits(self, batch: int, height: int, width: int) -> None:
+        """Raise a clear error if a forward pass on ``(batch, C, height, width)`` would not fit.
+
+        The cost per pixel is measured once, on a small input (see
+        :func:`cgan_zoo.pipelines.memory.measure_forward_cost`), and compared with the
+        device's free memory and with the largest tensor the kernels can index.
+
+        Raises:
+            InvalidConfigError: Naming the largest ``size`` (or ``batch_size``) that fits.
+
+        Example:
+            >>> from cgan_zoo import create_model
+            >>> Colorizer(create_model("unet_tiny"), size=64).check_fits(1, 64, 64)  # fits: no error
+        """
+        pixels = batch * height * width
+        if pixels <= _CHECK_ABOVE_PIXELS:
+            return
+        if self._cost is None:
+            in_channels = int(getattr(self.generator, "in_channels", 1))
+            self._cost = measure_forward_cost(self.generator, in_channels, self.stride)
+        available = available_memory(self.device)
+        budget = None if available is None else _MEMORY_HEADROOM * available
+        max_pixels = self._cost.max_pixels(budget)
+        if pixels <= max_pixels:
+            return
+        need = self._cost.peak_bytes(batch, height, width)
+        if budget is not None and need > budget:
+            why = (
+                f"needs about {need / 2**30:.1f} GiB, but {available / 2**30:.1f} GiB is free on "
+                f"{self.device}"
+            )
+        else:
+            why = (
+                f"makes a tensor of about {self._cost.largest_numel(batch, height, width):.3g} "
+                f"elements, more than the {MAX_TENSOR_NUMEL + 1:.3g} that the kernels can index"
+            )
+        single = height * width
+        fixes = []
+        if batch > 1 and single <= max_pixels:
+            fixes.append(f"batch_size={max(1, int(max_pixels // single))} (--batch-size)")
+        fitting = int(self.size * math.sqrt(max_pixels / single) * 0.95) // self.stride * self.stride
+        if fitting >= self.stride:
+            fixes.append(f"size={fitting} or less (--size {fitting})")
+        else:
+            fixes.append("a device with more memory")
+        raise InvalidConfigError(
+            f"running the generator at size={self.size} on a batch of shape "
+            f"({batch}, {getattr(self.generator, 'in_channels', 1)}, {height}, {width}) {why}. "
+            f"Use {' or '.join(fixes)}."
+        )
+
     def _model_input(self, lightness: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         h, w = lightness.shape[-2:]
         wh, ww = self._working_size(h, w)
+        self.check_fits(1, self._padded(wh), self._padded(ww))
         light = (
             lightness
             if mask is None
@@ -496,6 +561,7 @@ class Colorizer:
             for start in range(0, len(indices), self.batch_size):
                 chunk = indices[start : start + self.batch_size]
                 x = torch.cat([items[i].model_input for i in chunk])
+                self.check_fits(len(chunk), self._padded(x.shape[-2]), self._padded(x.shape[-1]))
                 padded, padding = pad_to_multiple(x, self.stride)
                 out = crop_padding(self._forward(padded), padding).float()
                 for j, i in enumerate(chunk):
