@@ -149,11 +149,14 @@ def plan_outputs(
             needed, or a file name for several inputs).
 
     Example:
-        >>> jobs, errors = plan_outputs(["photo.jpg"], "result.png")
+        >>> import os, tempfile
+        >>> os.chdir(tempfile.mkdtemp())
+        >>> open("photo.jpg", "wb").close()
+        >>> jobs, errors = plan_outputs(["photo.jpg", "gone.png"], "out", "webp")
         >>> [str(j.target) for j in jobs], errors
-        (['result.png'], [])
-        >>> [str(j.target) for j in plan_outputs(["photo.jpg"], "out", "jpg")[0]]
-        ['out/photo.jpg']
+        (['out/photo.webp'], ["'gone.png' does not exist"])
+        >>> [str(j.target) for j in plan_outputs(["photo.jpg"], "result.png")[0]]
+        ['result.png']
     """
     from ..errors import InvalidConfigError
 
@@ -188,7 +191,7 @@ def plan_outputs(
             raise InvalidConfigError(
                 f"--format {fmt} disagrees with the suffix of -o {output!r} ({suffix_fmt}); drop one."
             )
-        return [_Job(sources[0][0], sources[0][1], out)], errors
+        return [_Job(src, rel, out) for src, rel in sources[:1]], errors
     if out.exists() and not out.is_dir():
         raise InvalidConfigError(
             f"output {output!r} is an existing file, but a folder is needed for the results; pass "
