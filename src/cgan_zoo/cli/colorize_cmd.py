@@ -150,12 +150,12 @@ def plan_outputs(
 
     Example:
         >>> import os, tempfile
-        >>> os.chdir(tempfile.mkdtemp())
-        >>> open("photo.jpg", "wb").close()
-        >>> jobs, errors = plan_outputs(["photo.jpg", "gone.png"], "out", "webp")
+        >>> photo = os.path.join(tempfile.mkdtemp(), "photo.jpg")
+        >>> open(photo, "wb").close()
+        >>> jobs, errors = plan_outputs([photo, "gone.png"], "out", "webp")
         >>> [str(j.target) for j in jobs], errors
         (['out/photo.webp'], ["'gone.png' does not exist"])
-        >>> [str(j.target) for j in plan_outputs(["photo.jpg"], "result.png")[0]]
+        >>> [str(j.target) for j in plan_outputs([photo], "result.png")[0]]
         ['result.png']
     """
     from ..errors import InvalidConfigError
