@@ -184,6 +184,7 @@ def test_help_lists_the_commands(capsys):
 @pytest.mark.requires_extra("video")
 def test_video_command(models, tmp_path, capsys):
     import av
+
     from cgan_zoo.pipelines.video import write_frames
 
     frames = [np.stack([np.roll(gray(32, 48), 2 * t, axis=1)] * 3, -1) for t in range(5)]

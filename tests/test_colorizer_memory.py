@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from cgan_zoo import InvalidConfigError, create_model
-from cgan_zoo.pipelines import Colorizer, colorizer as colorizer_module
+from cgan_zoo.pipelines import Colorizer
+from cgan_zoo.pipelines import colorizer as colorizer_module
 from cgan_zoo.pipelines.memory import ForwardCost, measure_forward_cost
 
 

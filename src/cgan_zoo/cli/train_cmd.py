@@ -9,28 +9,62 @@ __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``train`` subcommand; help shows the defaults of :class:`Pix2PixConfig`.
+
+    Example:
+        >>> parser = argparse.ArgumentParser(prog="cgan-zoo")
+        >>> add_parser(parser.add_subparsers(dest="command"))
+        >>> args = parser.parse_args(["train", "--data", "d", "--out", "o", "--batch-size", "2"])
+        >>> args.batch_size, args.task
+        (2, None)
+    """
+    from ..training.config import TASKS, Pix2PixConfig
+
+    d = Pix2PixConfig()
     p = sub.add_parser(
         "train",
         help="train or fine-tune a pix2pix model",
         description=(
             "Train a generator with the pix2pix objective. --steps is the total budget of the run, "
             "so the same command with --resume finishes an interrupted run. Launch with "
-            "`torchrun --nproc_per_node N -m cgan_zoo.cli train ...` for data parallelism."
+            "`torchrun --nproc_per_node N -m cgan_zoo.cli train ...` for data parallelism. "
+            "Ctrl-C (or SIGTERM) stops after the current step and writes a checkpoint. Flags left "
+            "out take the --config recipe's value, else the default shown."
         ),
     )
     p.add_argument("--config", help="JSON recipe (keys of Pix2PixConfig); flags below override it")
     p.add_argument("--data", help="folder of training photos (or A/B pairs for --task paired)")
     p.add_argument("--val", help="folder of held-out photos for validation metrics")
     p.add_argument("--out", help="output folder for checkpoints, logs, samples and the exported model")
-    p.add_argument("--model", help="registered generator name, e.g. pix2pix_unet256 or unet_efficientnet_lite0")
-    p.add_argument("--task", choices=["colorize", "colorize-missing", "paired"])
-    p.add_argument("--steps", type=int, help="total number of optimiser steps")
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--crop-size", type=int)
-    p.add_argument("--lr", type=float, help="learning rate of G and D")
-    p.add_argument("--device", help="cpu, cuda, mps or auto")
-    p.add_argument("--workers", type=int, help="DataLoader worker processes")
-    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument(
+        "--model",
+        help=f"registered generator name, e.g. pix2pix_unet256 or unet_efficientnet_lite0 "
+        f"(default: {d.generator})",
+    )
+    p.add_argument(
+        "--task",
+        choices=sorted(TASKS),
+        help="colorize: gray -> colour; colorize-missing: also fill missing regions (random masks); "
+        f"paired: A -> B image pairs from A/ and B/ folders (default: {d.task})",
+    )
+    p.add_argument("--steps", type=int, help=f"total number of optimiser steps (default: {d.steps})")
+    p.add_argument(
+        "--batch-size", type=int, help=f"images per optimiser step (default: {d.batch_size})"
+    )
+    p.add_argument(
+        "--crop-size",
+        type=int,
+        help=f"side of the random training crops in pixels; a multiple of the generator's "
+        f"stride (default: {d.crop_size})",
+    )
+    p.add_argument("--lr", type=float, help=f"learning rate of G and D (default: {d.lr_g})")
+    p.add_argument("--device", help=f"cpu, cuda, mps or auto (default: {d.device})")
+    p.add_argument("--workers", type=int, help=f"DataLoader worker processes (default: {d.num_workers})")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the newest checkpoint in --out (a new run if there is none)",
+    )
     p.add_argument("--init", help="pretrained name or save_pretrained folder to fine-tune from")
     p.add_argument("--freeze-encoder", action="store_true", help="keep the pretrained encoder fixed")
     p.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
@@ -71,11 +105,15 @@ def build_config(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    """Train; returns 0, or 128 + the signal number when Ctrl-C or SIGTERM stopped the run."""
     from ..training import Pix2PixTrainer
 
     config = build_config(args)
     trainer = Pix2PixTrainer(config)
+    trainer.resume_hint = "run the same command with --resume"
     trainer.fit(resume=args.resume, progress=not args.no_progress)
+    if trainer.stop_signal is not None:
+        return 128 + int(trainer.stop_signal)
     if trainer.is_main:
         folder = trainer.export_generator()
         print(f"trained {trainer.step} steps; generator saved to {folder}")

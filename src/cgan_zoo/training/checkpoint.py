@@ -38,6 +38,7 @@ __all__ = [
     "unflatten_state",
     "cleanup_stale_temp_files",
     "generator_from_checkpoint",
+    "checkpoint_info",
 ]
 
 _NAME = re.compile(r"ckpt-(\d{8})\.safetensors")
@@ -147,6 +148,31 @@ def load_checkpoint(path: str | os.PathLike, *, allow_non_finite: bool = False) 
         return unflatten_state(skeleton, tensors)
     except WeightsError as exc:
         raise WeightsError(f"{str(path)!r}: {exc}") from None
+
+
+def checkpoint_info(path: str | os.PathLike) -> dict[str, Any]:
+    """The non-tensor part of a checkpoint (step, config, generator class), read from its header.
+
+    Much cheaper than :func:`load_checkpoint`: no tensor is read.
+
+    Raises:
+        WeightsError: If the file is not a cgan-zoo training checkpoint.
+
+    Example:
+        >>> import tempfile, torch
+        >>> path = save_checkpoint({"w": torch.ones(2), "step": 3}, tempfile.mkdtemp(), 3)
+        >>> checkpoint_info(path)["step"]
+        3
+    """
+    header, _ = read_safetensors_header(path)
+    meta = header.get("__metadata__", {})
+    try:
+        skeleton = json.loads(meta["cgan_zoo_checkpoint"])
+    except (KeyError, ValueError, RecursionError):
+        raise WeightsError(f"{str(path)!r} is not a readable cgan-zoo training checkpoint.") from None
+    if not isinstance(skeleton, dict):
+        raise WeightsError(f"{str(path)!r} has corrupt checkpoint metadata.")
+    return {k: v for k, v in skeleton.items() if not (isinstance(v, str) and v.startswith(_TENSOR))}
 
 
 def list_checkpoints(folder: str | os.PathLike) -> list[Path]:

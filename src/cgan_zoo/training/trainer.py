@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sys
 import threading
 import warnings
 from collections.abc import Sequence
@@ -22,12 +23,12 @@ from ..errors import CganZooError, InvalidConfigError, WeightsError
 from ..serialization import load_state_dict_strict
 from . import distributed as dist_utils
 from .callbacks import Callback, CSVLogger, TensorBoardLogger
-from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import checkpoint_info, latest_checkpoint, load_checkpoint, save_checkpoint
 from .config import TASKS, Pix2PixConfig
 from .ema import ModelEMA
 from .stream import make_loader
 
-__all__ = ["Pix2PixTrainer", "NonFiniteLossError", "to_rgb"]
+__all__ = ["Pix2PixTrainer", "NonFiniteLossError", "to_rgb", "column_header"]
 
 
 class NonFiniteLossError(CganZooError, RuntimeError):
@@ -71,6 +72,28 @@ def input_to_rgb(task: str, inputs: torch.Tensor) -> torch.Tensor:
     return ((inputs[:, :3].float() + 1) / 2).clamp(0, 1)
 
 
+#: height in pixels of the label row above sample grids
+HEADER_HEIGHT = 14
+
+
+def column_header(labels: Sequence[str], column_width: int) -> np.ndarray:
+    """A white-on-black label row, one label centred over each column of a sample grid.
+
+    Example:
+        >>> column_header(("input", "output"), 40).shape
+        (14, 80, 3)
+    """
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (column_width * len(labels), HEADER_HEIGHT))
+    draw = ImageDraw.Draw(image)
+    for i, label in enumerate(labels):
+        left, top, right, bottom = draw.textbbox((0, 0), label)
+        x = i * column_width + max(0, (column_width - (right - left)) // 2)
+        draw.text((x, (HEADER_HEIGHT - (bottom - top)) // 2 - top), label, fill=(255, 255, 255))
+    return np.asarray(image)
+
+
 def _requires_grad(module: nn.Module, flag: bool) -> None:
     for p in module.parameters():
         p.requires_grad_(flag)
@@ -87,7 +110,10 @@ class Pix2PixTrainer:
     Everything that determines the next step is in the checkpoint: G, D, EMA, both
     optimisers, the AMP scaler, RNG states and the data position. On CPU, ``k`` steps,
     a resume, and ``m`` more steps give weights bit-identical to ``k + m`` steps in
-    one go. SIGTERM stops at the next step boundary after writing a checkpoint.
+    one go. SIGTERM and SIGINT (Ctrl-C) stop at the next step boundary after writing a
+    checkpoint of the last completed step; :attr:`stop_signal` then names the signal (a
+    second Ctrl-C interrupts at once). A run folder holding checkpoints of another
+    generator is refused.
 
     Under ``torchrun`` (``WORLD_SIZE > 1``) each process takes a disjoint slice of every
     global batch and gradients are averaged across processes before each update.
@@ -185,6 +211,11 @@ class Pix2PixTrainer:
         self.first_bad: str | None = None
         self.history: list[dict[str, float]] = []
         self._stop_requested = False
+        #: the signal number that stopped the last :meth:`fit` early, or ``None``
+        self.stop_signal: int | None = None
+        self._stop_signum: int | None = None
+        #: how the stop message tells the user to continue (the CLI names its --resume flag)
+        self.resume_hint = "call fit(resume=True) with the same config"
         self.callbacks: list[Callback] = list(callbacks)
         if self.is_main:
             self.callbacks.insert(0, CSVLogger(self.out_dir))
@@ -522,7 +553,7 @@ class Pix2PixTrainer:
 
     @torch.no_grad()
     def save_samples(self, path: str | os.PathLike, batch: dict[str, torch.Tensor], max_images: int = 4) -> Path:
-        """Write a PNG grid with one row per image: input | output | target."""
+        """Write a PNG grid with one row per image under a header row: input | output | target."""
         from PIL import Image
 
         model = self.ema.module if self.ema is not None else self.generator
@@ -535,9 +566,10 @@ class Pix2PixTrainer:
         )
         grid = torch.cat(list(rows), dim=1)  # (3, rows*H, 3*W)
         array = (grid.clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
+        header = column_header(("input", "output", "target"), column_width=x.shape[-1])
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(array).save(path)
+        Image.fromarray(np.concatenate([header, array], axis=0)).save(path)
         return path
 
     # ------------------------------------------------------------------ checkpoints
@@ -603,11 +635,46 @@ class Pix2PixTrainer:
             path = latest_checkpoint(self.out_dir / "checkpoints")
             if path is None:
                 return False
+        self.check_run_folder(path)
         state = load_checkpoint(path)
         if state["config"].get("task") != self.config.task:
             raise WeightsError(f"checkpoint {str(path)!r} was trained for task {state['config'].get('task')!r}.")
         self.load_state_dict(state)
         return True
+
+    def _generator_signature(self) -> tuple[str, Any]:
+        return type(self.generator).__name__, getattr(self.generator, "config", None)
+
+    def check_run_folder(self, path: str | os.PathLike | None = None) -> None:
+        """Refuse a run folder whose checkpoints belong to another generator.
+
+        Args:
+            path: A checkpoint to compare with; default the newest one in ``out_dir``.
+
+        Raises:
+            InvalidConfigError: If the checkpoint's generator class or configuration
+                differs from this trainer's, naming both and the fix.
+        """
+        if path is None:
+            path = latest_checkpoint(self.out_dir / "checkpoints")
+            if path is None:
+                return
+        info = checkpoint_info(path)
+        theirs_class, theirs_config = info.get("generator_class"), info.get("generator_config")
+        ours_class, ours_config = self._generator_signature()
+        if theirs_class is None:  # checkpoints of older versions do not record it
+            return
+        if theirs_class != ours_class or (
+            theirs_config is not None and ours_config is not None and theirs_config != ours_config
+        ):
+            theirs_name = (info.get("config") or {}).get("init") or (info.get("config") or {}).get("generator")
+            ours_name = self.config.init or self.config.generator
+            raise InvalidConfigError(
+                f"run folder {str(self.out_dir)!r} holds checkpoints of another model "
+                f"({theirs_class} {theirs_name!r} at step {info.get('step')}), but this run trains "
+                f"{ours_class} {ours_name!r}; mixing them would corrupt the run. Use another output "
+                "folder (--out), or the same model to continue it."
+            )
 
     def export_generator(self, folder: str | os.PathLike | None = None, use_ema: bool = True) -> Path:
         """Save the (EMA) generator as a ``save_pretrained`` folder (config + safetensors)."""
@@ -635,8 +702,16 @@ class Pix2PixTrainer:
 
         cfg = self.config
         total = steps if steps is not None else cfg.steps
+        self.stop_signal = None
+        self._stop_requested = False
         if resume:
-            self.resume()
+            if not self.resume() and self.is_main:
+                print(
+                    f"cgan-zoo: no checkpoint in {str(self.out_dir / 'checkpoints')!r} to resume "
+                    f"from; starting a new run at step 0 (of {total})."
+                )
+        elif self.is_main:
+            self.check_run_folder()
         history: list[dict[str, float]] = []
         for cb in self.callbacks:
             cb.on_fit_start(self)
@@ -647,7 +722,7 @@ class Pix2PixTrainer:
         )
         sample_batch = None
         stopped_early = False
-        restore = self._install_sigterm()
+        restore = self._install_signal_handlers()
         bar = tqdm(total=total, initial=self.step, disable=not (progress and self.is_main), dynamic_ncols=True)
         try:
             it = iter(loader)
@@ -659,8 +734,9 @@ class Pix2PixTrainer:
                 logs = self.train_step(micro)
                 history.append(logs)
                 self.history.append(logs)
-                bar.update(1)
+                # the postfix first: update() redraws, so the bar shows this step's losses
                 bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items() if k.startswith("loss")}, refresh=False)
+                bar.update(1)
                 for cb in self.callbacks:
                     cb.on_step_end(self, self.step, logs)
                 if cfg.val_every and self.step % cfg.val_every == 0 and self.val_dataset is not None:
@@ -674,8 +750,15 @@ class Pix2PixTrainer:
         finally:
             bar.close()
             restore()
-        if stopped_early and self.is_main:
-            print(f"cgan-zoo: stopped by SIGTERM at step {self.step}; checkpoint written, resume with resume=True.")
+        if stopped_early and self._stop_requested:
+            self.stop_signal = self._stop_signum
+            if self.is_main:
+                name = "request_stop()" if self.stop_signal is None else signal.Signals(self.stop_signal).name
+                print(
+                    f"cgan-zoo: stopped by {name} at step {self.step} of {total}; checkpoint written "
+                    f"to {str(self.out_dir / 'checkpoints')!r}. To continue, {self.resume_hint}.",
+                    file=sys.stderr,
+                )
         for cb in self.callbacks:
             cb.on_fit_end(self)
         return history
@@ -684,6 +767,12 @@ class Pix2PixTrainer:
         cfg, s = self.config, self.step
         if cfg.val_every and s % cfg.val_every == 0 and self.val_dataset is not None:
             metrics = self.validate()
+            if metrics:
+                from tqdm.auto import tqdm
+
+                tqdm.write(
+                    f"step {s}: " + "  ".join(f"{k}={v:.4g}" for k, v in metrics.items())
+                )
             for cb in self.callbacks:
                 cb.on_validation_end(self, s, metrics)
         if cfg.sample_every and s % cfg.sample_every == 0:
@@ -700,15 +789,31 @@ class Pix2PixTrainer:
         """Whether any process was asked to stop (all ranks agree, so none hangs)."""
         return dist_utils.any_rank(self._stop_requested, self.world_size)
 
-    def _install_sigterm(self):
+    def _install_signal_handlers(self):
+        """SIGTERM and the first SIGINT stop at the next step boundary; a second SIGINT interrupts."""
+        self._stop_signum = None
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
 
         def handler(signum, frame):
+            if signum == signal.SIGINT and self._stop_requested:
+                raise KeyboardInterrupt
             self._stop_requested = True
+            self._stop_signum = signum
+            if signum == signal.SIGINT and self.is_main:
+                print(
+                    f"\ncgan-zoo: Ctrl-C: stopping after step {self.step + 1} and writing a "
+                    "checkpoint (press Ctrl-C again to quit without one)",
+                    file=sys.stderr,
+                )
 
-        previous = signal.signal(signal.SIGTERM, handler)
-        return lambda: signal.signal(signal.SIGTERM, previous)
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+        def restore() -> None:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+        return restore
 
     def request_stop(self) -> None:
         """Stop at the next step boundary (what SIGTERM does)."""
