@@ -37,6 +37,7 @@ DOCTEST_EXTRAS: dict[str, str] = {
     "cgan_zoo.pipelines.video.read_frames": "video",
     "cgan_zoo.pipelines.video.write_frames": "video",
     "cgan_zoo.pipelines.video.colorize_video": "video",
+    "cgan_zoo.pipelines.video.check_codec": "video",
 }
 
 

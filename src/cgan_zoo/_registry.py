@@ -30,11 +30,41 @@ __all__ = [
     "list_pretrained",
     "get_pretrained_cfg",
     "resolve_pretrained_folder",
+    "similar_names",
+    "did_you_mean",
 ]
 
 F = TypeVar("F", bound=Callable[..., nn.Module])
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
 _PRETRAINED: dict[str, PretrainedCfg] = {}
+
+
+def similar_names(name: str, candidates: list[str] | tuple[str, ...], n: int = 5) -> list[str]:
+    """Candidates that look like ``name`` (a typo, or a shared ``prefix_``), closest first.
+
+    Example:
+        >>> similar_names("unet_efficientnet_lite0.natrue", ["unet_efficientnet_lite0.nature", "patchgan_70"])
+        ['unet_efficientnet_lite0.nature']
+    """
+    close = difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.6)
+    head = name.split("_")[0]
+    close += [c for c in sorted(candidates) if head and head in c and c not in close]
+    return close[:n]
+
+
+def did_you_mean(name: str, candidates: list[str] | tuple[str, ...]) -> str:
+    """A ``" Did you mean 'x'?"`` sentence for error messages, or ``""`` if nothing is close.
+
+    Example:
+        >>> did_you_mean("lsgn", ["vanilla", "lsgan", "hinge"])
+        " Did you mean 'lsgan'?"
+        >>> did_you_mean("zzz", ["vanilla"])
+        ''
+    """
+    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " Did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
 def register_model(fn: F) -> F:
@@ -128,6 +158,7 @@ def get_pretrained_cfg(name: str) -> PretrainedCfg:
             return cfg
     raise InvalidConfigError(
         f"no pretrained weights named {name!r}; available: {list_pretrained() or 'none'}."
+        f"{did_you_mean(name, list_pretrained())}"
     )
 
 
@@ -171,9 +202,7 @@ def create_model(name: str, pretrained: bool = False, **overrides: Any) -> nn.Mo
     """
     arch = name.split(".", 1)[0]
     if arch not in _MODELS:
-        close = difflib.get_close_matches(arch, list(_MODELS), n=8, cutoff=0.6)
-        close += [n for n in sorted(_MODELS) if arch.split("_")[0] in n and n not in close]
-        close = close[:8]
+        close = similar_names(arch, list(_MODELS), n=8)
         raise InvalidConfigError(
             f"unknown model {name!r}. Similar names: {close or list_models()[:8]}; "
             "see cgan_zoo.list_models() or `cgan-zoo models`."

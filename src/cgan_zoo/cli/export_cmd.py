@@ -95,6 +95,13 @@ def load_generator(name: str, *, random_weights: bool = False):
     has_weights = name in pretrained or any(p.split(".", 1)[0] == name for p in pretrained)
     if has_weights and not random_weights:
         return create_model(name, pretrained=True).eval()
+    from .._registry import did_you_mean
+
+    if arch in list_models() and "." in name:
+        raise InvalidConfigError(
+            f"no pretrained weights named {name!r};{did_you_mean(name, pretrained)} registered "
+            f"weights: {pretrained or 'none'} (see `cgan-zoo models --pretrained`)."
+        )
     if arch in list_models() and "." not in name:
         if random_weights:
             return create_model(name).eval()
@@ -104,7 +111,8 @@ def load_generator(name: str, *, random_weights: bool = False):
             f"pretrained name: {pretrained or 'none registered'}."
         )
     raise InvalidConfigError(
-        f"unknown model {name!r}: not a folder, Hub id, pretrained name ({pretrained or 'none'}) "
+        f"unknown model {name!r}:{did_you_mean(name, pretrained + list_models())} not a folder, "
+        f"Hub id, pretrained name ({pretrained or 'none'}) "
         "or architecture (see `cgan-zoo models`)."
     )
 

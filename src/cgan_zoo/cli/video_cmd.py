@@ -85,16 +85,25 @@ def run(args: argparse.Namespace) -> int:
     """
     from pathlib import Path
 
-    from ..pipelines.colorizer import Colorizer
-    from ..pipelines.defaults import default_model_name
-    from ..pipelines.video import colorize_video
+    def error(message: str) -> int:
+        print(f"cgan-zoo video: error: {message}", file=sys.stderr)
+        return 1
 
     if not Path(args.input).is_file():
-        print(
-            f"cgan-zoo video: error: input video {args.input!r} does not exist or is not a file",
-            file=sys.stderr,
-        )
-        return 1
+        return error(f"input video {args.input!r} does not exist or is not a file")
+    out = Path(args.output)
+    if out.is_dir():
+        return error(f"output {args.output!r} is a folder; pass a video file name such as out.mp4")
+
+    from ..pipelines.colorizer import Colorizer
+    from ..pipelines.defaults import default_model_name
+    from ..pipelines.video import check_codec, colorize_video
+
+    check_codec(args.codec)  # before the model loads and the progress bar starts
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return error(f"cannot create output folder {str(out.parent)!r}: {exc}")
     kwargs = {"device": args.device, "batch_size": args.batch_size, "fast": args.fast}
     if args.size is not None:
         kwargs["size"] = args.size

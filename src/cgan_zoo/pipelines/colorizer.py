@@ -154,14 +154,23 @@ def load_generator(name_or_path: str | os.PathLike, *, revision: str | None = No
             raise WeightsError(
                 f"model {text!r} is not a local folder, and as a Hub repo id: {exc}"
             ) from None
-    if text.split(".", 1)[0] in list_models():
+    from .._registry import did_you_mean
+
+    arch = text.split(".", 1)[0]
+    if "." in text and arch in list_models():
+        raise InvalidConfigError(
+            f"no pretrained weights named {text!r};{did_you_mean(text, list_pretrained())} "
+            f"registered weights: {list_pretrained() or 'none'} (see `cgan-zoo models --pretrained`)."
+        )
+    if arch in list_models():
         raise InvalidConfigError(
             f"model {text!r} is an architecture without pretrained weights (registered weights: "
             f"{list_pretrained() or 'none'}). Train it and pass the folder written by save_pretrained, "
             "or pass a registered weights name."
         )
+    hint = did_you_mean(text, list_pretrained() + list_models())
     raise InvalidConfigError(
-        f"unknown model {text!r}: it is not an existing folder, not a registered pretrained name "
+        f"unknown model {text!r}:{hint} It is not an existing folder, not a registered pretrained name "
         f"(registered: {list_pretrained() or 'none'}) and not a Hub repo id 'owner/name'. "
         "Pass a folder written by model.save_pretrained(folder)."
     )

@@ -45,6 +45,7 @@ from .images import describe, tensor_to_image
 
 __all__ = [
     "DEFAULT_SCENE_CUT_THRESHOLD",
+    "check_codec",
     "colorize_video",
     "colorize_frames",
     "flicker",
@@ -351,7 +352,47 @@ def _open_input(av: Any, src: Path) -> Any:
     try:
         return av.open(str(src))
     except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise InvalidInputError(f"cannot read video {str(src)!r}: {exc}") from None
+        if isinstance(exc, getattr(av.error, "InvalidDataError", ())):
+            raise InvalidInputError(
+                f"cannot read video {str(src)!r}: FFmpeg does not recognise its contents as a "
+                "video (is it complete, and really a video file whatever its extension?)."
+            ) from None
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InvalidInputError(f"cannot read video {str(src)!r}: {reason}") from None
+
+
+def check_codec(codec: str) -> str:
+    """Check that ``codec`` is a video encoder of this FFmpeg build, before any work starts.
+
+    Raises:
+        MissingExtraError: If PyAV (the ``[video]`` extra) is not installed.
+        InvalidConfigError: Naming close encoder names.
+
+    Example:
+        >>> check_codec("libx264")
+        'libx264'
+    """
+    av = _require_av()
+    try:
+        encoder = av.codec.Codec(codec, "w")
+        ok = encoder.type == "video"
+    except Exception:  # unknown names raise several error types across PyAV versions
+        ok = False
+    if not ok:
+        from .._registry import did_you_mean
+
+        encoders = []
+        for name in sorted(av.codecs_available):
+            try:
+                if av.codec.Codec(name, "w").type == "video":
+                    encoders.append(name)
+            except Exception:
+                continue
+        raise InvalidConfigError(
+            f"codec={codec!r} is not a video encoder available in this FFmpeg build."
+            f"{did_you_mean(codec, encoders)} Use 'libx264' (default), 'mpeg4' or 'ffv1'."
+        )
+    return codec
 
 
 def read_frames(path: str | os.PathLike) -> Iterator[np.ndarray]:
@@ -562,6 +603,7 @@ def colorize_video(
     av = _require_av()
     if crf is not None and (isinstance(crf, bool) or not isinstance(crf, int) or crf < 0):
         raise InvalidConfigError(f"crf must be a non-negative integer or None, got {crf!r}.")
+    check_codec(codec)
     colorizer = _resolve_colorizer(colorizer, model)
     core = _TemporalColorizer(colorizer, smoothing, scene_cut_threshold, compensate_motion)
     src_path, dst_path = Path(src), Path(dst)

@@ -167,7 +167,10 @@ class Pix2PixConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise InvalidConfigError(f"unknown config keys {unknown}; valid keys: {sorted(known)}.")
+            from .._registry import did_you_mean
+
+            hints = "".join(did_you_mean(k, sorted(known)) for k in unknown)
+            raise InvalidConfigError(f"unknown config keys {unknown};{hints} valid keys: {sorted(known)}.")
         return cls(**data)
 
     @classmethod
