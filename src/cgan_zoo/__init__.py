@@ -1,5 +1,8 @@
 """cgan-zoo: a model zoo for pix2pix-style conditional GANs.
 
+Names that need torch (models, pipelines, training, ``HubModel``) are imported on first
+use, so ``import cgan_zoo`` and the ``cgan-zoo`` command start fast.
+
 Example:
     >>> import torch, cgan_zoo
     >>> g = cgan_zoo.create_model("unet_tiny")
@@ -7,6 +10,9 @@ Example:
     torch.Size([1, 2, 32, 32])
 """
 
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_attributes
 from ._pretrained import PretrainedCfg
 from ._registry import (
     create_model,
@@ -26,21 +32,20 @@ from .errors import (
     UnsafeWeightsError,
     WeightsError,
 )
-from .hub import HubModel
-from .layers.padding import crop_padding, pad_to_multiple, run_padded
-from .models import (
-    MultiScaleDiscriminator,
-    PatchDiscriminator,
-    TimmUNet,
-    UNetGenerator,
-    load_encoder_weights,
-    map_efficientnet_lite0_keys,
-)
-from .pipelines import Colorizer, colorize_video
-from .training import Pix2PixConfig, Pix2PixTrainer
-from .weights import register_bundled_weights as _register_bundled_weights
 
-_register_bundled_weights()
+if TYPE_CHECKING:
+    from .hub import HubModel
+    from .layers.padding import crop_padding, pad_to_multiple, run_padded
+    from .models import (
+        MultiScaleDiscriminator,
+        PatchDiscriminator,
+        TimmUNet,
+        UNetGenerator,
+        load_encoder_weights,
+        map_efficientnet_lite0_keys,
+    )
+    from .pipelines import Colorizer, colorize_video
+    from .training import Pix2PixConfig, Pix2PixTrainer
 
 __all__ = [
     "__version__",
@@ -78,3 +83,21 @@ __all__ = [
     "ChecksumError",
     "MissingExtraError",
 ]
+
+_LAZY = {
+    "HubModel": ".hub",
+    "pad_to_multiple": ".layers.padding",
+    "crop_padding": ".layers.padding",
+    "run_padded": ".layers.padding",
+    "UNetGenerator": ".models",
+    "TimmUNet": ".models",
+    "PatchDiscriminator": ".models",
+    "MultiScaleDiscriminator": ".models",
+    "load_encoder_weights": ".models",
+    "map_efficientnet_lite0_keys": ".models",
+    "Pix2PixConfig": ".training",
+    "Pix2PixTrainer": ".training",
+    "Colorizer": ".pipelines",
+    "colorize_video": ".pipelines",
+}
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, [n for n in __all__ if n not in _LAZY])

@@ -15,12 +15,13 @@ import re
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
-
-from torch import nn
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._pretrained import PretrainedCfg
 from .errors import InvalidConfigError, WeightsError
+
+if TYPE_CHECKING:
+    from torch import nn
 
 __all__ = [
     "register_model",
@@ -34,9 +35,22 @@ __all__ = [
     "did_you_mean",
 ]
 
-F = TypeVar("F", bound=Callable[..., nn.Module])
+F = TypeVar("F", bound="Callable[..., nn.Module]")
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
 _PRETRAINED: dict[str, PretrainedCfg] = {}
+_REGISTERED = False
+
+
+def _ensure_registered() -> None:
+    """Register the built-in variants and the bundled weights once (neither imports torch)."""
+    global _REGISTERED
+    if _REGISTERED:
+        return
+    _REGISTERED = True
+    from .models import zoo  # noqa: F401  (registers the variants)
+    from .weights import register_bundled_weights
+
+    register_bundled_weights()
 
 
 def similar_names(name: str, candidates: list[str] | tuple[str, ...], n: int = 5) -> list[str]:
@@ -99,6 +113,7 @@ def register_pretrained(cfg: PretrainedCfg) -> PretrainedCfg:
         ...
         cgan_zoo.errors.InvalidConfigError: pretrained 'unet_tiny.demo' has revision 'main'; pin a full 40-character commit sha, ...
     """
+    _ensure_registered()
     if cfg.architecture not in _MODELS:
         raise InvalidConfigError(f"pretrained {cfg.name!r} names unknown architecture {cfg.architecture!r}.")
     if not re.fullmatch(r"[0-9a-f]{64}", cfg.sha256 or ""):
@@ -124,6 +139,7 @@ def list_models(pattern: str = "*") -> list[str]:
         >>> list_models("patchgan_*")[:3]
         ['patchgan_1', 'patchgan_142', 'patchgan_16']
     """
+    _ensure_registered()
     return sorted(n for n in _MODELS if fnmatch.fnmatch(n, pattern))
 
 
@@ -134,6 +150,7 @@ def list_pretrained(pattern: str = "*") -> list[str]:
         >>> all("." in name for name in list_pretrained())
         True
     """
+    _ensure_registered()
     return sorted(n for n in _PRETRAINED if fnmatch.fnmatch(n, pattern))
 
 
@@ -151,6 +168,7 @@ def get_pretrained_cfg(name: str) -> PretrainedCfg:
         ...
         cgan_zoo.errors.InvalidConfigError: no pretrained weights named 'unet_tiny.none'; available: ...
     """
+    _ensure_registered()
     if name in _PRETRAINED:
         return _PRETRAINED[name]
     for cfg in _PRETRAINED.values():
@@ -200,6 +218,7 @@ def create_model(name: str, pretrained: bool = False, **overrides: Any) -> nn.Mo
         >>> g.num_parameters()
         54409858
     """
+    _ensure_registered()
     arch = name.split(".", 1)[0]
     if arch not in _MODELS:
         close = similar_names(arch, list(_MODELS), n=8)

@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         >>> args.input, args.output, args.smoothing
         ('in.mp4', 'out.mp4', 0.5)
     """
-    from ..pipelines.video import DEFAULT_SCENE_CUT_THRESHOLD
+    from ..pipelines.defaults import DEFAULT_SCENE_CUT_THRESHOLD
 
     p = sub.add_parser(
         "video",

@@ -8,7 +8,17 @@ Example:
     (10, 12, 3)
 """
 
-from .colorizer import Colorizer
-from .video import colorize_video, flicker
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from .colorizer import Colorizer
+    from .video import colorize_video, flicker
 
 __all__ = ["Colorizer", "colorize_video", "flicker"]
+
+# imported on first use, so the CLI reads pipelines.defaults without importing torch
+__getattr__, __dir__ = lazy_attributes(
+    __name__, {"Colorizer": ".colorizer", "colorize_video": ".video", "flicker": ".video"}, []
+)

@@ -513,7 +513,7 @@ class Colorizer:
         if pixels <= max_pixels:
             return
         need = self._cost.peak_bytes(batch, height, width)
-        if budget is not None and need > budget:
+        if available is not None and budget is not None and need > budget:
             why = (
                 f"needs about {need / 2**30:.1f} GiB, but {available / 2**30:.1f} GiB is free on "
                 f"{self.device}"

@@ -10,13 +10,17 @@ from __future__ import annotations
 from .._registry import get_pretrained_cfg, list_pretrained
 from ..errors import InvalidConfigError, WeightsError
 
-__all__ = ["DEFAULT_COLORIZER", "DEFAULT_INPAINTER", "default_model_name"]
+__all__ = ["DEFAULT_COLORIZER", "DEFAULT_INPAINTER", "DEFAULT_SCENE_CUT_THRESHOLD", "default_model_name"]
 
 #: Pretrained colorizer used when no model is given (task ``"colorize"``).
 DEFAULT_COLORIZER = "unet_efficientnet_lite0.nature"
 
 #: Pretrained colorizer for images with missing regions (task ``"colorize-missing"``).
 DEFAULT_INPAINTER = "unet_efficientnet_lite0.nature_missing"
+
+#: Mean absolute gray difference between frames, in [0, 1], above which
+#: :func:`~cgan_zoo.pipelines.colorize_video` restarts its temporal smoothing.
+DEFAULT_SCENE_CUT_THRESHOLD = 0.12
 
 
 def default_model_name(missing: bool = False) -> str:

@@ -41,6 +41,7 @@ from torch import nn
 from ..color import lab_to_rgb
 from ..errors import InvalidConfigError, InvalidInputError, require_extra
 from .colorizer import Colorizer, _Item
+from .defaults import DEFAULT_SCENE_CUT_THRESHOLD
 from .images import describe, tensor_to_image
 
 __all__ = [
@@ -53,8 +54,6 @@ __all__ = [
     "write_frames",
 ]
 
-#: Mean absolute difference of consecutive gray frames (in [0, 1]) above which a new scene starts.
-DEFAULT_SCENE_CUT_THRESHOLD = 0.12
 _CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1")
 _FULL_CHROMA = ("yuv444p", "gbrp", "rgb24", "bgr24", "bgr0", "rgb0", "yuvj444p")
 

@@ -1,4 +1,4 @@
-"""Pretrained weights bundled with the wheel, registered at import.
+"""Pretrained weights bundled with the wheel, registered on the registry's first use.
 
 Each entry of ``registry.json`` becomes a :class:`~cgan_zoo.PretrainedCfg` whose
 ``bundled`` folder (``config.json`` + ``model.safetensors`` + ``README.md`` model card)
