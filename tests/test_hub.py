@@ -523,3 +523,12 @@ def test_push_to_hub_uploads_a_loadable_folder(monkeypatch, tmp_path, no_network
     assert {"config.json", "model.safetensors", "README.md"} <= {p.name for p in uploaded.iterdir()}
     loaded = HubModel.from_pretrained(uploaded)
     assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values()))
+
+
+def test_model_card_of_a_local_save_states_facts_only(tmp_path):
+    g = create_model("unet_tiny")
+    g.save_pretrained(tmp_path / "m")
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "pushed to the Hub" not in card and "More Information Needed" not in card
+    assert "UNetGenerator" in card and f"{g.num_parameters():,}" in card
+    assert "| `base_channels` | `8` |" in card and "HubModel.from_pretrained" in card

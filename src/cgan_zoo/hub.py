@@ -106,6 +106,31 @@ def resolve_model_files(
     return files[0], files[1]
 
 
+#: the ``README.md`` that ``save_pretrained`` writes: only facts known at save time
+MODEL_CARD_TEMPLATE = """---
+{{ card_data }}
+---
+
+# {{ model_class }}
+
+A `{{ model_class }}` with {{ parameters }} parameters, saved by
+[cgan-zoo]({{ repo_url }}) {{ version }} with `save_pretrained`. The folder holds
+`config.json` (the constructor arguments below) and `model.safetensors` (the weights).
+
+Load it with cgan-zoo, strictly and from safetensors only:
+
+```python
+from cgan_zoo import HubModel
+
+model = HubModel.from_pretrained("path/to/this/folder")  # or the Hub repo id it was pushed to
+```
+
+| Constructor argument | Value |
+| --- | --- |
+{{ config_rows }}
+"""
+
+
 class HubModel(
     nn.Module,
     PyTorchModelHubMixin,
@@ -113,6 +138,7 @@ class HubModel(
     tags=["cgan-zoo", "pix2pix", "image-to-image"],
     license="apache-2.0",
     repo_url="https://github.com/cgan-zoo/cgan-zoo",
+    model_card_template=MODEL_CARD_TEMPLATE,
 ):
     """Base class of every cgan-zoo model: JSON config plus strict safetensors I/O.
 
@@ -172,6 +198,24 @@ class HubModel(
                 "values (str, int, float, bool, list, dict) instead."
             )
         return cfg
+
+    def generate_model_card(self, *args: Any, **kwargs: Any):
+        """The model card ``save_pretrained`` writes: class, size, version and config; no claims.
+
+        Example:
+            >>> from cgan_zoo import create_model
+            >>> card = str(create_model("unet_tiny").generate_model_card())
+            >>> "UNetGenerator" in card, "pushed to the Hub" in card, "More Information Needed" in card
+            (True, False, False)
+        """
+        rows = "\n".join(
+            f"| `{key}` | `{json.dumps(value)}` |" for key, value in sorted(self.config.items())
+        )
+        kwargs.setdefault("model_class", type(self).__name__)
+        kwargs.setdefault("parameters", f"{sum(p.numel() for p in self.parameters()):,}")
+        kwargs.setdefault("version", __version__)
+        kwargs.setdefault("config_rows", rows or "| (none) | |")
+        return super().generate_model_card(*args, **kwargs)
 
     def _save_pretrained(self, save_directory: Path) -> None:
         cfg = self._check_config_complete()

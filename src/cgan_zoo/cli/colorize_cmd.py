@@ -293,6 +293,12 @@ def run(args: argparse.Namespace) -> int:
             return 1
         return 0
 
+    if args.fast and len(todo) == 1:
+        print(
+            "cgan-zoo colorize: note: --fast first optimises the model, which takes longer than "
+            "colorizing one image saves; it pays off for many images or video.",
+            file=sys.stderr,
+        )
     from ..pipelines.colorizer import Colorizer
     from ..pipelines.defaults import default_model_name
 
