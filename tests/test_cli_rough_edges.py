@@ -98,3 +98,22 @@ def test_fake_video_is_a_clear_error(tmp_path, video_model, capsys):
                  "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert "does not recognise its contents as a video" in err and "Errno" not in err
+
+
+def test_models_with_a_misspelt_name_suggests_one(capsys):
+    assert main(["models", "unet_tinx"]) == 1
+    assert "Did you mean 'unet_tiny'" in capsys.readouterr().err
+    assert main(["models", "unet_tiny"]) == 0
+
+
+def test_cpu_allocation_failure_is_a_clear_error(monkeypatch):
+    from cgan_zoo.pipelines import Colorizer
+
+    c = Colorizer(create_model("unet_tiny"), size=32)
+
+    def fail(x):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] data. DefaultCPUAllocator: can't allocate memory")
+
+    monkeypatch.setattr(c, "_net", fail)
+    with pytest.raises(InvalidConfigError, match="ran out of memory.*smaller size"):
+        c(np.zeros((20, 20), np.uint8))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import sys
 
 __all__ = ["add_parser", "run"]
 
@@ -27,6 +28,15 @@ def run(args: argparse.Namespace) -> int:
         for w in list_pretrained()
         if fnmatch.fnmatch(w, args.pattern) or fnmatch.fnmatch(w.split(".", 1)[0], args.pattern)
     ]
+    if not archs and not weights and not any(c in args.pattern for c in "*?["):
+        from .._registry import did_you_mean
+
+        print(
+            f"cgan-zoo models: no architecture or pretrained weights named {args.pattern!r}."
+            f"{did_you_mean(args.pattern, list_models() + list_pretrained())}",
+            file=sys.stderr,
+        )
+        return 1
     if args.json:
         print(json.dumps({"models": archs, "pretrained": [get_pretrained_cfg(w).to_dict() for w in weights]}, indent=2))
         return 0

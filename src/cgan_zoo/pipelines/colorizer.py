@@ -584,7 +584,12 @@ class Colorizer:
             with torch.no_grad():
                 return self._net(x)
         except RuntimeError as exc:
-            if not (isinstance(exc, _OOM_TYPES) or "out of memory" in str(exc).lower()):
+            text = str(exc).lower()
+            if not (
+                isinstance(exc, _OOM_TYPES)
+                or "out of memory" in text
+                or "can't allocate memory" in text  # the CPU allocator's wording
+            ):
                 raise
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
