@@ -33,7 +33,7 @@ from .serialization import (
     save_safetensors,
 )
 
-__all__ = ["HubModel", "resolve_model_files", "CONFIG_NAME", "WEIGHTS_NAME"]
+__all__ = ["HubModel", "resolve_model_files", "model_classes", "CONFIG_NAME", "WEIGHTS_NAME"]
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -41,6 +41,26 @@ CLASS_KEY = "_class_name"
 T = TypeVar("T", bound="HubModel")
 
 _MODEL_CLASSES: dict[str, type[HubModel]] = {}
+
+
+def model_classes() -> dict[str, type[HubModel]]:
+    """Every known :class:`HubModel` subclass by name, the built-in ones imported first.
+
+    The model modules load lazily (``import cgan_zoo`` does not import torch), so the
+    built-in classes register here on first need.
+
+    Example:
+        >>> "UNetGenerator" in model_classes()
+        True
+    """
+    from .models import (  # noqa: F401  (importing registers them)
+        MultiScaleDiscriminator,
+        PatchDiscriminator,
+        TimmUNet,
+        UNetGenerator,
+    )
+
+    return _MODEL_CLASSES
 
 
 def resolve_model_files(
@@ -280,7 +300,7 @@ class HubModel(
         if not isinstance(config, dict):
             raise WeightsError(f"{str(config_path)!r} must hold a JSON object.")
         class_name = config.get(CLASS_KEY, cls.__name__)
-        klass = _MODEL_CLASSES.get(class_name)
+        klass = model_classes().get(class_name)
         if klass is None or not issubclass(klass, cls):
             raise WeightsError(
                 f"{str(config_path)!r} describes a {class_name!r}, which is not a {cls.__name__} "

@@ -238,17 +238,17 @@ def generator_from_checkpoint(path: str | os.PathLike, use_ema: bool = True):
         >>> type(generator_from_checkpoint(path)).__name__
         'UNetGenerator'
     """
-    from ..hub import _MODEL_CLASSES
+    from ..hub import model_classes
     from ..serialization import load_state_dict_strict
 
     state = load_checkpoint(path)
     config = state.get("generator_config") or {}
     class_name = state.get("generator_class")
-    klass = _MODEL_CLASSES.get(class_name) if class_name else None
+    klass = model_classes().get(class_name) if class_name else None
     if klass is None:
         raise WeightsError(
             f"checkpoint {str(path)!r} does not name a known generator class ({class_name!r}); "
-            f"known: {sorted(_MODEL_CLASSES)}."
+            f"known: {sorted(model_classes())}."
         )
     params = inspect.signature(klass.__init__).parameters
     model = klass(**{k: v for k, v in config.items() if k in params})
