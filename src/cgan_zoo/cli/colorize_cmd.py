@@ -181,9 +181,9 @@ def plan_outputs(
     out = Path(output)
     if _is_file_name(output):
         if not single_file:
-            what = "a folder" if len(images) == 1 else f"{len(images)} inputs"
+            what = "a folder input needs" if len(images) == 1 else f"{len(images)} inputs need"
             raise InvalidConfigError(
-                f"-o {output!r} is a file name, but {what} need an output folder; pass a folder, "
+                f"-o {output!r} is a file name, but {what} an output folder; pass a folder, "
                 f"e.g. -o {str(out.with_suffix(''))!r}."
             )
         suffix_fmt = _SUFFIX_FORMATS[out.suffix.lower()]
