@@ -111,3 +111,10 @@ def test_seed_makes_stochastic_runs_repeatable(model, tmp_path, capsys):
     assert np.array_equal(outs[0], outs[1]) and not np.array_equal(outs[0], outs[2])
     assert _run(model, photo, "-o", tmp_path / "x.png", "--seed", "1") == 1
     assert "--stochastic" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # --fast compiles the model: seconds even for unet_tiny
+def test_fast_for_a_single_image_says_what_it_costs(model, tmp_path, capsys):
+    assert _run(model, _photo(tmp_path / "a.png"), "-o", tmp_path / "out", "--fast") == 0
+    err = capsys.readouterr().err
+    assert "--fast" in err and "many images" in err
