@@ -26,6 +26,7 @@ MODULES = [
     "cgan_zoo.training",
     "cgan_zoo.pipelines",
     "cgan_zoo.metrics",
+    "cgan_zoo.evaluation",
     "cgan_zoo.color",
     "cgan_zoo.export",
     "cgan_zoo.serialization",

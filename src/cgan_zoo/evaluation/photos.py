@@ -140,15 +140,15 @@ def load_photo(path: str | os.PathLike, max_side: int = DEFAULT_MAX_SIDE) -> tor
     if not p.is_file():
         raise InvalidInputError(f"photo {str(p)!r} does not exist or is not a file.")
     try:
-        with Image.open(p) as img:
-            img = ImageOps.exif_transpose(img).convert("RGB")
+        with Image.open(p) as file:
+            photo: Image.Image = ImageOps.exif_transpose(file).convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InvalidInputError(f"cannot read photo {str(p)!r}: {exc}") from None
-    scale = max_side / max(img.size)
+    scale = max_side / max(photo.size)
     if scale < 1:
-        size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-        img = img.resize(size, Image.Resampling.LANCZOS)
-    arr = np.asarray(img, dtype=np.float32) / 255.0
+        size = (max(1, round(photo.width * scale)), max(1, round(photo.height * scale)))
+        photo = photo.resize(size, Image.Resampling.LANCZOS)
+    arr = np.asarray(photo, dtype=np.float32) / 255.0
     return torch.from_numpy(arr).permute(2, 0, 1)[None].contiguous()
 
 
