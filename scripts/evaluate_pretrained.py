@@ -23,8 +23,7 @@ Protocol
   as a plain colorizer.
 * **Metrics and rows**: :mod:`cgan_zoo.evaluation` (RGB PSNR, SSIM, mean ab error, hue
   accuracy, colourfulness ratio, spread of the per-image mean hue; rows for all photos,
-  near-gray originals (colourfulness < 10), in between, vivid originals (>= 20) and
-  subject groups).
+  near-gray originals (colourfulness < 20), vivid originals (>= 20) and subject groups).
 * **Targets** (met / not met), from the issue: PSNR >= gray + 0.3 dB; ab error <= 0.9 x
   gray's; hue accuracy >= 0.50; colourfulness ratio in [0.75, 1.15]; on the near-gray
   row, mean output colourfulness <= 1.5 x the originals'; with missing regions, PSNR
@@ -818,8 +817,8 @@ def protocol_lines(protocol: dict[str, Any], missing: bool = True) -> list[str]:
         "hue within 30°); the pixel-pooled value is given too. Tonality: the spread (circular standard deviation) "
         "of the per-photo mean hue, outputs vs originals.",
         f"- Gray baseline: the gray input itself. Rows: near-gray originals (Hasler–Süsstrunk colourfulness < "
-        f"{NEAR_GRAY:g}), in between, vivid originals (≥ {VIVID:g}), and subject groups from the packages' "
-        "`SOURCES.tsv`.",
+        f"{NEAR_GRAY:g}: dusk, fog, overcast skies, snow), vivid originals (≥ {VIVID:g}), and subject groups "
+        "from the packages' `SOURCES.tsv`.",
         f"- Missing regions: a deterministic {int(100 * MISSING_FRACTION)} % random mask per photo, seeded by the "
         "photo's name (`cgan_zoo.evaluation.eval_mask`); the model gets the gray photo with blanked holes plus the "
         "mask. Baselines: OpenCV Telea inpainting of the gray photo (`cv2.inpaint(gray, mask, 3, cv2.INPAINT_TELEA)`), "
@@ -1226,7 +1225,7 @@ def summary_text(results: dict[str, dict[str, Any]]) -> str:
                 f"-- {'no mask, baseline gray' if run == 'colorize' else '30% missing, baseline Telea gray'}"
             )
             out.append(header)
-            for key in ("all", "near_gray", "in_between", "vivid"):
+            for key in r[run]["summary"]:
                 s = r[run]["summary"][key]
                 if not s["n"]:
                     out.append(f"  {key:<46} {0:>3}")

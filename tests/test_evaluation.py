@@ -129,7 +129,8 @@ def test_near_gray_vivid_and_subject_rows(folder, colorizer):
     assert per["fog.png"]["colorfulness_original"] < NEAR_GRAY and per["fog.png"]["near_gray"]
     assert all(per[n]["colorfulness_original"] >= VIVID and per[n]["vivid"] for n in ("a/sky.png", "a/owl.png"))
     rows = result["summary"]
-    assert (rows["near_gray"]["n"], rows["in_between"]["n"], rows["vivid"]["n"]) == (1, 0, 2)
+    assert sorted(rows) == ["all", "near_gray", "vivid"]
+    assert (rows["near_gray"]["n"], rows["vivid"]["n"]) == (1, 2)
     # the near-gray row reports output vs original colourfulness of exactly that photo
     assert rows["near_gray"]["colorfulness"] == pytest.approx(per["fog.png"]["ours"]["colorfulness"])
     assert rows["near_gray"]["colorfulness_original"] == pytest.approx(per["fog.png"]["colorfulness_original"])
@@ -137,13 +138,15 @@ def test_near_gray_vivid_and_subject_rows(folder, colorizer):
     assert sorted(result["subjects"]) == ["animals", "skies"]
     assert per["fog.png"]["package"] == "" and per["a/owl.png"]["package"] == "pkg-o"
     text = markdown_report(result)
-    assert "| near-gray originals (colourfulness < 10) | 1 |" in text and "subject: animals" in text
+    assert "| near-gray originals (colourfulness < 20) | 1 |" in text and "subject: animals" in text
 
 
 def test_subsets_thresholds():
     recs = [{"colorfulness_original": c} for c in (0.0, 9.99, 10.0, 19.9, 20.0, 80.0)]
-    rows = subsets(recs)
+    rows = subsets(recs, near_gray=10.0)
     assert [len(rows[k]) for k in ("all", "near_gray", "in_between", "vivid")] == [6, 2, 2, 2]
+    rows = subsets(recs)  # default: near-gray and vivid split the set in two at 20
+    assert {k: len(v) for k, v in rows.items()} == {"all": 6, "near_gray": 4, "vivid": 2}
     with pytest.raises(InvalidConfigError):
         subsets(recs, near_gray=30, vivid=20)
 

@@ -94,6 +94,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="colour-uncertainty knob, passed to the colorizer call only when given",
     )
+    p.add_argument(
+        "--near-gray",
+        type=float,
+        default=20.0,
+        help="originals with colourfulness below this form the near-gray row (default 20)",
+    )
+    p.add_argument(
+        "--vivid",
+        type=float,
+        default=20.0,
+        help="originals with colourfulness from this on form the vivid row (default 20)",
+    )
     p.add_argument("--limit", type=int, default=None, help="only N photos, spread over the list")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto (default: cpu)")
     p.add_argument(
@@ -116,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
         >>> import tempfile
         >>> ns = argparse.Namespace(model=None, data=tempfile.mkdtemp() + "/none", split=None,
         ...     split_part="val", masks=False, mask_fraction=0.3, seed=0, max_side=512, size=None,
-        ...     baselines=None, temperature=None, limit=None, device="cpu", json=None, markdown=None)
+        ...     baselines=None, temperature=None, near_gray=20.0, vivid=20.0, limit=None, device="cpu",
+        ...     json=None, markdown=None)
         >>> try:
         ...     run(ns)
         ... except ValueError as exc:
@@ -152,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         baselines=args.baselines,
         call_kwargs=call_kwargs,
+        near_gray=args.near_gray,
+        vivid=args.vivid,
         progress=progress,
     )
     result["model"] = str(model)

@@ -32,6 +32,7 @@ from .aggregate import (
     circular_std,
     hue_breakdown,
     nanmean,
+    subset_labels,
     subsets,
     summarize,
 )
@@ -119,6 +120,7 @@ __all__ = [
     "VIVID",
     "TONALITY_MIN_CHROMA",
     "SUBSET_LABELS",
+    "subset_labels",
     # reports
     "markdown_report",
     "write_json",

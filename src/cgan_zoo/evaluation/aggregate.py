@@ -12,12 +12,14 @@ Aggregates are means over images, except:
   colorizer that gives every photo the same tint has a much smaller spread than the
   originals (``hue_spread_original``).
 
-Rows: the whole set, near-gray originals (colourfulness < :data:`NEAR_GRAY`), the
-in-between ones and vivid originals (colourfulness >= :data:`VIVID`), and one row per
-subject group. Colourfulness is Hasler–Süsstrunk's (:func:`cgan_zoo.metrics.colorfulness`)
-on the 0–255 scale: near 0 for fog, dusk silhouettes, snow and bare rock, 40–110 for
-vivid nature photos. The near-gray threshold 10 is where a photo reads as almost
-colourless; "vivid" >= 20 follows the project's colour-calibration notes.
+Rows: the whole set, near-gray originals (colourfulness < :data:`NEAR_GRAY`), vivid
+originals (colourfulness >= :data:`VIVID`), with a row for the ones in between when the
+two thresholds differ, and one row per subject group. Colourfulness is
+Hasler–Süsstrunk's (:func:`cgan_zoo.metrics.colorfulness`) on the 0–255 scale: they call
+about 15 "slightly colourful", 33 "moderately" and 45 "averagely colourful"; fog, dusk
+silhouettes, snow, bare rock and overcast skies are below 20, vivid nature photos are
+40–110. Both thresholds default to 20, so near-gray and vivid split every set in two,
+as in the project's colour-calibration notes (vivid >= 20, the rest nearly colourless).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "VIVID",
     "TONALITY_MIN_CHROMA",
     "SUBSET_LABELS",
+    "subset_labels",
     "nanmean",
     "circular_std",
     "summarize",
@@ -40,19 +43,34 @@ __all__ = [
 ]
 
 #: Originals with colourfulness below this are "near-gray".
-NEAR_GRAY = 10.0
+NEAR_GRAY = 20.0
 #: Originals with colourfulness from this on are "vivid".
 VIVID = 20.0
 #: Images whose original's mean Lab chroma is below this have no colour cast and are
 #: left out of the hue spread.
 TONALITY_MIN_CHROMA = 2.0
-#: Row names of :func:`subsets`, with their descriptions.
-SUBSET_LABELS = {
-    "all": "all photos",
-    "near_gray": f"near-gray originals (colourfulness < {NEAR_GRAY:g})",
-    "in_between": f"in between ({NEAR_GRAY:g} ≤ colourfulness < {VIVID:g})",
-    "vivid": f"vivid originals (colourfulness ≥ {VIVID:g})",
-}
+
+
+def subset_labels(near_gray: float = NEAR_GRAY, vivid: float = VIVID) -> dict[str, str]:
+    """Row names of :func:`subsets` with their descriptions (``in_between`` only when the thresholds differ).
+
+    Example:
+        >>> subset_labels()["near_gray"], list(subset_labels(10, 20))
+        ('near-gray originals (colourfulness < 20)', ['all', 'near_gray', 'in_between', 'vivid'])
+    """
+    labels = {
+        "all": "all photos",
+        "near_gray": f"near-gray originals (colourfulness < {near_gray:g})",
+        "in_between": f"in between ({near_gray:g} ≤ colourfulness < {vivid:g})",
+        "vivid": f"vivid originals (colourfulness ≥ {vivid:g})",
+    }
+    if near_gray == vivid:
+        del labels["in_between"]
+    return labels
+
+
+#: Row names of :func:`subsets` at the default thresholds, with their descriptions.
+SUBSET_LABELS = subset_labels()
 
 _NOT_AVERAGED = {"hue_counts", "mean_hue", "mean_chroma"}
 
@@ -153,11 +171,14 @@ def subsets(
     near_gray: float = NEAR_GRAY,
     vivid: float = VIVID,
 ) -> dict[str, list[Mapping[str, Any]]]:
-    """Split records by the original's colourfulness: ``all``, ``near_gray``, ``in_between``, ``vivid``.
+    """Split records by the original's colourfulness: ``all``, ``near_gray``, ``vivid``
+    (and ``in_between`` when ``near_gray < vivid``).
 
     Example:
         >>> recs = [{"colorfulness_original": c} for c in (3.0, 15.0, 60.0)]
         >>> {k: len(v) for k, v in subsets(recs).items()}
+        {'all': 3, 'near_gray': 2, 'vivid': 1}
+        >>> {k: len(v) for k, v in subsets(recs, near_gray=10).items()}
         {'all': 3, 'near_gray': 1, 'in_between': 1, 'vivid': 1}
     """
     if not near_gray <= vivid:
@@ -165,12 +186,15 @@ def subsets(
 
         raise InvalidConfigError(f"near_gray ({near_gray}) must not exceed vivid ({vivid}).")
     cf = [float(r["colorfulness_original"]) for r in records]
-    return {
+    rows = {
         "all": list(records),
         "near_gray": [r for r, c in zip(records, cf) if c < near_gray],
         "in_between": [r for r, c in zip(records, cf) if near_gray <= c < vivid],
         "vivid": [r for r, c in zip(records, cf) if c >= vivid],
     }
+    if near_gray == vivid:
+        del rows["in_between"]
+    return rows
 
 
 def by_subject(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:

@@ -225,8 +225,8 @@ def evaluate_images(
     Returns:
         A JSON-ready dict (:func:`~cgan_zoo.evaluation.to_jsonable` turns NaN into null):
         ``mode`` (``"colorize"`` or ``"missing"``), ``methods`` (``"ours"`` then the
-        baselines), ``settings``, ``summary`` (rows ``all``, ``near_gray``,
-        ``in_between``, ``vivid``; :func:`~cgan_zoo.evaluation.summarize`), ``subjects``
+        baselines), ``settings``, ``summary`` (rows ``all``, ``near_gray``, ``vivid``
+        and, with differing thresholds, ``in_between``; :func:`~cgan_zoo.evaluation.summarize`), ``subjects``
         (one row per subject group), ``hue_bins`` (per method), ``per_image`` and ``seconds``.
 
     Raises:
@@ -344,7 +344,7 @@ def evaluate_folder(
         >>> Image.new("RGB", (40, 30), (30, 120, 60)).save(root / "grass.png")
         >>> r = evaluate_folder(Colorizer(create_model("unet_tiny"), size=32), root, max_side=32)
         >>> r["data"]["n_images"], sorted(r["summary"])
-        (1, ['all', 'in_between', 'near_gray', 'vivid'])
+        (1, ['all', 'near_gray', 'vivid'])
     """
     if files is not None and split is not None:
         raise InvalidConfigError("pass either files or split, not both.")

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .aggregate import SUBSET_LABELS
+from .aggregate import NEAR_GRAY, VIVID, subset_labels
 from .per_image import HUE_BINS
 
 __all__ = ["to_jsonable", "fmt", "markdown_report", "write_json", "write_markdown"]
@@ -104,7 +104,9 @@ def _rows(result: Mapping[str, Any]) -> list[str]:
     head += ["ab error"] + ([f"ab error {_label(base)}"] if base else [])
     head += ["hue accuracy", "colourfulness output", "colourfulness original", "ratio"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
-    parts = [(SUBSET_LABELS.get(k, k), v) for k, v in result["summary"].items()]
+    settings = result.get("settings", {})
+    labels = subset_labels(settings.get("near_gray", NEAR_GRAY), settings.get("vivid", VIVID))
+    parts = [(labels.get(k, k), v) for k, v in result["summary"].items()]
     parts += [(f"subject: {g}", v) for g, v in result.get("subjects", {}).items()]
     for label, s in parts:
         if not s["n"]:
