@@ -52,6 +52,13 @@ Usage::
 
     python scripts/rebuild_nature_data.py MANIFEST.tsv OUT_DIR [--cache DIR] [--no-download]
         [--metadata SOURCES.tsv] [--only PACKAGE ...]
+
+    # the landscapes/ folder (234 photos, about 220 MB of Debian packages):
+    python scripts/rebuild_nature_data.py recipes/data/landscapes/MANIFEST.tsv NATURE_ROOT/landscapes
+
+``recipes/data/landscapes/`` holds that folder's manifest and its ``SOURCES.tsv`` (the
+licence, subject and attribution of every photo). Rebuilt on Debian 12 with Pillow 12,
+all 234 photos and the ``SOURCES.tsv`` came out byte for byte identical to the shipped folder.
 """
 
 from __future__ import annotations

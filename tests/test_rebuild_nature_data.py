@@ -174,3 +174,14 @@ def test_missing_columns_and_package(tmp_path, setup):
     _, manifest, _ = setup
     with pytest.raises(rb.RebuildError, match="not in the cache"):
         rb.rebuild(manifest, tmp_path / "o", tmp_path / "empty-cache", allow_download=False)
+
+
+def test_committed_landscapes_manifest_parses():
+    folder = Path(__file__).resolve().parents[1] / "recipes" / "data" / "landscapes"
+    entries = rb.parse_manifest(folder / "MANIFEST.tsv")
+    assert len(entries) == 234
+    meta = rb.read_metadata(folder / "SOURCES.tsv")
+    assert {e.file for e in entries} == set(meta)
+    assert all(meta[e.file]["license"] and meta[e.file]["package"] == e.package for e in entries)
+    crops = [e for e in entries if e.crop() is not None]
+    assert [e.file for e in crops] == ["gimp_gimp-splash.jpg"]
