@@ -275,3 +275,8 @@ def test_split_json_and_limit(folder, colorizer, tmp_path):
 def test_tiny_photos_have_no_ssim(colorizer):
     r = evaluate_images(colorizer, [EvalImage("t.png", torch.rand(1, 3, 8, 8))])
     assert math.isnan(r["summary"]["all"]["ssim"]) and math.isfinite(r["summary"]["all"]["psnr"])
+
+
+def test_gray_outputs_have_no_hue_spread(folder, colorizer):
+    s = evaluate_folder(colorizer, folder, max_side=32)["summary"]["all"]
+    assert math.isnan(s["hue_spread_gray"]) and s["hue_spread_original"] > 0

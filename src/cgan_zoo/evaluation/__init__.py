@@ -47,6 +47,7 @@ from .evaluate import (
 )
 from .masks import DEFAULT_MASK_FRACTION, eval_mask, load_mask, mask_seed
 from .per_image import (
+    CAST_MIN_CHROMA,
     HUE_BINS,
     HUE_MAX_DEG,
     HUE_MIN_CHROMA,
@@ -106,6 +107,7 @@ __all__ = [
     "hue_counts",
     "mean_hue",
     "HUE_BINS",
+    "CAST_MIN_CHROMA",
     "HUE_MIN_CHROMA",
     "HUE_PRED_MIN_CHROMA",
     "HUE_MAX_DEG",

@@ -8,9 +8,10 @@ Aggregates are means over images, except:
   of all images instead;
 * ``hue_spread``: the "tonality" measure, the circular standard deviation (degrees) of
   the per-image mean hue (:func:`~cgan_zoo.evaluation.mean_hue`) across the images
-  whose original has a colour cast (mean chroma >= :data:`TONALITY_MIN_CHROMA`). A
-  colorizer that gives every photo the same tint has a much smaller spread than the
-  originals (``hue_spread_original``).
+  whose original has a colour cast (mean chroma >= :data:`TONALITY_MIN_CHROMA`); outputs
+  without a cast of their own (gray ones) are left out of the output's spread, so a gray
+  baseline has none. A colorizer that gives every photo the same tint has a much smaller
+  spread than the originals (``hue_spread_original``).
 
 Rows: the whole set, near-gray originals (colourfulness < :data:`NEAR_GRAY`), vivid
 originals (colourfulness >= :data:`VIVID`), with a row for the ones in between when the

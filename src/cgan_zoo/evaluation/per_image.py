@@ -21,6 +21,7 @@ __all__ = [
     "HUE_PRED_MIN_CHROMA",
     "HUE_MAX_DEG",
     "HUE_BINS",
+    "CAST_MIN_CHROMA",
     "masked_psnr",
     "hue_counts",
     "mean_hue",
@@ -33,6 +34,8 @@ __all__ = [
 HUE_MIN_CHROMA = 15.0
 HUE_PRED_MIN_CHROMA = 5.0
 HUE_MAX_DEG = 30.0
+#: Mean Lab chroma below which an image has no colour cast (:func:`mean_hue` gives NaN).
+CAST_MIN_CHROMA = 0.5
 #: Lab hue angle ranges (degrees, ``[lo, hi)``, wrapping past 360) of the per-hue breakdown.
 HUE_BINS: tuple[tuple[str, float, float], ...] = (
     ("red/pink", 330.0, 50.0),
@@ -92,7 +95,8 @@ def hue_counts(pred: torch.Tensor, target: torch.Tensor) -> dict[str, list[int]]
 def mean_hue(rgb: torch.Tensor) -> tuple[float, float]:
     """An image's overall colour cast: ``(hue in degrees, chroma)`` of its mean Lab ``ab`` vector.
 
-    The hue is NaN when the mean chroma is below 1e-3 (a gray image has no cast).
+    The hue is NaN when the mean chroma is below :data:`CAST_MIN_CHROMA` (a gray image,
+    up to rounding, has no cast).
 
     Shape:
         - rgb: ``(1, 3, H, W)``.
@@ -105,7 +109,7 @@ def mean_hue(rgb: torch.Tensor) -> tuple[float, float]:
     """
     ab = rgb_to_lab(rgb)[0, 1:].double().flatten(1).mean(dim=1)
     chroma = float(torch.linalg.vector_norm(ab))
-    if chroma < 1e-3:
+    if chroma < CAST_MIN_CHROMA:
         return math.nan, chroma
     return math.degrees(math.atan2(float(ab[1]), float(ab[0]))) % 360.0, chroma
 
