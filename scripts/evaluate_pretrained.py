@@ -498,8 +498,11 @@ def colorize_table(s: dict[str, float], base: str = "gray", base_label: str = "g
         ("colorfulness_ratio", "colourfulness ratio (output / original)", 3),
         ("hue_accuracy", "hue accuracy (nan-mean over images)", 3),
         ("hue_accuracy_pooled", "hue accuracy (pixel-pooled)", 3),
+        ("hue_spread", "spread of mean hue across photos, degrees (originals: {spread})", 1),
     ):
-        label = label.format(orig=fmt(s.get("colorfulness_original"), 1))
+        label = label.format(
+            orig=fmt(s.get("colorfulness_original"), 1), spread=fmt(s.get("hue_spread_original"), 1)
+        )
         rows.append(f"| {label} | {fmt(s.get(key), nd)} | {fmt(s.get(f'{key}_{base}'), nd)} |")
     return rows
 
@@ -1098,6 +1101,7 @@ def write_model_card(
         "- Reproduce:",
         "",
         "```bash",
+        "python scripts/rebuild_nature_data.py recipes/data/landscapes/MANIFEST.tsv NATURE_ROOT/landscapes",
         "python scripts/prepare_nature_data.py NATURE_ROOT DATA          # writes the split and 320 px copies",
         "python scripts/convert_efficientnet_lite0.py efficientnet_lite0_timm.safetensors  # ImageNet encoder weights",
         f"cgan-zoo train --config {recipe} --data DATA/train --val DATA/val --out runs/{run_name} \\",
