@@ -280,3 +280,10 @@ def test_tiny_photos_have_no_ssim(colorizer):
 def test_gray_outputs_have_no_hue_spread(folder, colorizer):
     s = evaluate_folder(colorizer, folder, max_side=32)["summary"]["all"]
     assert math.isnan(s["hue_spread_gray"]) and s["hue_spread_original"] > 0
+
+
+def test_empty_rows_have_every_key(colorizer):
+    vivid = EvalImage("v.png", torch.from_numpy(_photo(24, 24, 0)).permute(2, 0, 1)[None].float() / 255)
+    r = evaluate_images(colorizer, [vivid])
+    near, full = r["summary"]["near_gray"], r["summary"]["all"]
+    assert near["n"] == 0 and set(full) <= set(near) and math.isnan(near["colorfulness"])

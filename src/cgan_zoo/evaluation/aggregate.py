@@ -112,7 +112,11 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 and not math.isnan(a) else math.nan
 
 
-def summarize(records: Sequence[Mapping[str, Any]], methods: Sequence[str]) -> dict[str, float]:
+def summarize(
+    records: Sequence[Mapping[str, Any]],
+    methods: Sequence[str],
+    score_keys: Sequence[str] | None = None,
+) -> dict[str, float]:
     """One row: aggregates of per-image records (see the module docstring).
 
     The first method (the colorizer, ``"ours"``) has unsuffixed keys, the others
@@ -123,6 +127,8 @@ def summarize(records: Sequence[Mapping[str, Any]], methods: Sequence[str]) -> d
             writes them: ``colorfulness_original``, ``mean_hue_original``,
             ``mean_chroma_original`` and one score dict per method.
         methods: The methods to aggregate, the colorizer first.
+        score_keys: The per-image scores to average (default: those the records have), so
+            that an empty row still has every key (as NaN).
 
     Returns:
         ``n``, ``colorfulness_original``, ``hue_images`` (images with a hue accuracy),
@@ -141,18 +147,18 @@ def summarize(records: Sequence[Mapping[str, Any]], methods: Sequence[str]) -> d
     out: dict[str, float] = {"n": float(len(records))}
     cf_orig = nanmean([r["colorfulness_original"] for r in records])
     out["colorfulness_original"] = cf_orig
-    if records and "mask_fraction" in records[0]:
+    if (records and "mask_fraction" in records[0]) or "hole_psnr" in (score_keys or ()):
         out["mask_fraction"] = nanmean([r["mask_fraction"] for r in records])
     cast = [r for r in records if r.get("mean_chroma_original", 0.0) >= TONALITY_MIN_CHROMA]
     out["hue_spread_original"] = circular_std([r["mean_hue_original"] for r in cast])
     out["hue_spread_images"] = float(len(cast))
-    if methods and records:
+    if methods:
         out["hue_images"] = float(
             sum(not math.isnan(r[methods[0]].get("hue_accuracy", math.nan)) for r in records)
         )
     for i, m in enumerate(methods):
         suffix = "" if i == 0 else f"_{m}"
-        keys: list[str] = []
+        keys: list[str] = [k for k in (score_keys or ()) if k not in _NOT_AVERAGED]
         for r in records:
             keys += [k for k in r[m] if k not in _NOT_AVERAGED and k not in keys]
         for k in keys:

@@ -282,6 +282,7 @@ def evaluate_images(
         records.append(rec)
         if progress is not None:
             progress(i + 1, len(images), image.name)
+    keys = list(records[0]["ours"]) if records else []
     return {
         "mode": "missing" if with_masks else "colorize",
         "task": task,
@@ -296,9 +297,9 @@ def evaluate_images(
             "vivid": vivid,
         },
         "summary": {
-            k: summarize(v, methods) for k, v in subsets(records, near_gray, vivid).items()
+            k: summarize(v, methods, keys) for k, v in subsets(records, near_gray, vivid).items()
         },
-        "subjects": {g: summarize(v, methods) for g, v in by_subject(records).items()},
+        "subjects": {g: summarize(v, methods, keys) for g, v in by_subject(records).items()},
         "hue_bins": {m: hue_breakdown(records, m) for m in methods},
         "per_image": records,
         "seconds": time.perf_counter() - start,
