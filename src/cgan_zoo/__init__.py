@@ -39,8 +39,10 @@ from .models import (
 from .pipelines import Colorizer, colorize_video
 from .training import Pix2PixConfig, Pix2PixTrainer
 from .weights import register_bundled_weights as _register_bundled_weights
+from .weights import register_weight_packages as _register_weight_packages
 
 _register_bundled_weights()
+_register_weight_packages()
 
 __all__ = [
     "__version__",
