@@ -66,7 +66,10 @@ def ab_bin_centers(bin_size: float = 10.0, ab_scale: float = DEFAULT_AB_SCALE) -
         ab_scale: The a/b normalisation of the colour contract.
 
     Returns:
-        ``(Q, 2)`` float32 tensor of (a, b) centres divided by ``ab_scale``.
+        The (a, b) centres divided by ``ab_scale``.
+
+    Shape:
+        - returns: ``(Q, 2)`` float32.
 
     Example:
         >>> centers = ab_bin_centers()

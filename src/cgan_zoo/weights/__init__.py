@@ -90,7 +90,14 @@ def read_registry(package: str, source: str) -> list[PretrainedCfg]:
 
 
 def register_bundled_weights() -> list[str]:
-    """Register every entry of the wheel's own ``registry.json``; return their names."""
+    """Register every entry of the wheel's own ``registry.json``; return their names.
+
+    ``import cgan_zoo`` calls it; calling it again re-registers the same entries.
+
+    Example:
+        >>> "unet_efficientnet_lite0.nature" in register_bundled_weights()
+        True
+    """
     names = []
     for cfg in read_registry(__name__, BUNDLED_SOURCE):
         register_pretrained(cfg)
@@ -107,7 +114,12 @@ def register_weight_packages() -> list[str]:
 
     A package that cannot be read, or that registers a name another source has
     registered already, is skipped with a warning that says why, so that one broken
-    weights package never makes ``import cgan_zoo`` fail.
+    weights package never makes ``import cgan_zoo`` fail. ``import cgan_zoo`` calls it.
+
+    Example:
+        >>> import cgan_zoo
+        >>> set(register_weight_packages()) <= set(cgan_zoo.list_pretrained())
+        True
     """
     names = []
     for ep in _entry_points():
