@@ -347,6 +347,13 @@ def from_reference(path_or_state: str | os.PathLike | Mapping[str, torch.Tensor]
         >>> type(d).__name__, d.receptive_field, d(torch.randn(1, 3, 4, 4)).shape
         ('PatchDiscriminator', 1, torch.Size([1, 1, 4, 4]))
     """
+    return convert_reference(path_or_state, **overrides)[0]
+
+
+def convert_reference(
+    path_or_state: str | os.PathLike | Mapping[str, torch.Tensor], **overrides: Any
+) -> tuple[nn.Module, ReferenceArchitecture]:
+    """:func:`from_reference`, also returning what was detected (overrides applied)."""
     if isinstance(path_or_state, Mapping):
         from .reading import strip_prefix
 
@@ -358,4 +365,4 @@ def from_reference(path_or_state: str | os.PathLike | Mapping[str, torch.Tensor]
     model = arch.build()
     converted = _convert_state(state, arch, model, source)
     load_state_dict_strict(model, converted, source=f"{source} (converted from reference {arch.reference_name})")
-    return model.eval()
+    return model.eval(), arch
