@@ -13,7 +13,14 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
-from cgan_zoo import HubModel, PatchDiscriminator, ResnetGenerator, UNetGenerator, UnsafeWeightsError, WeightsError
+from cgan_zoo import (
+    HubModel,
+    PatchDiscriminator,
+    ResnetGenerator,
+    UNetGenerator,
+    UnsafeWeightsError,
+    WeightsError,
+)
 from cgan_zoo.cli import main
 from cgan_zoo.convert import detect_reference, from_reference, read_state_dict
 

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from ..errors import InvalidConfigError, WeightsError
+from ..hub import HubModel
 from ..serialization import load_state_dict_strict
 from .reading import read_state_dict
 
@@ -56,11 +57,11 @@ class ReferenceArchitecture:
     detected: list[str] = field(default_factory=list)
     dropout_in_keys: bool = False
 
-    def build(self) -> nn.Module:
+    def build(self) -> HubModel:
         """A fresh cgan-zoo model of this architecture (random weights)."""
         from .. import PatchDiscriminator, ResnetGenerator, UNetGenerator
 
-        classes: dict[str, type[nn.Module]] = {
+        classes: dict[str, type[HubModel]] = {
             "UNetGenerator": UNetGenerator,
             "ResnetGenerator": ResnetGenerator,
             "PatchDiscriminator": PatchDiscriminator,
@@ -308,7 +309,7 @@ def _convert_state(
     return out
 
 
-def from_reference(path_or_state: str | os.PathLike | Mapping[str, torch.Tensor], **overrides: Any) -> nn.Module:
+def from_reference(path_or_state: str | os.PathLike | Mapping[str, torch.Tensor], **overrides: Any) -> HubModel:
     """Build the cgan-zoo model of a reference pix2pix/CycleGAN checkpoint, with its weights.
 
     Reads a ``.pth`` (``torch.load(weights_only=True)``; see
@@ -352,7 +353,7 @@ def from_reference(path_or_state: str | os.PathLike | Mapping[str, torch.Tensor]
 
 def convert_reference(
     path_or_state: str | os.PathLike | Mapping[str, torch.Tensor], **overrides: Any
-) -> tuple[nn.Module, ReferenceArchitecture]:
+) -> tuple[HubModel, ReferenceArchitecture]:
     """:func:`from_reference`, also returning what was detected (overrides applied)."""
     if isinstance(path_or_state, Mapping):
         from .reading import strip_prefix

@@ -113,8 +113,8 @@ class ResnetGenerator(HubModel):
             normalise with them in eval mode (the reference's instance norm until 2018).
 
     Shape:
-        - Input: ``(B, in_channels, H, W)`` with H, W divisible by 4 (at least 8 with
-          ``padding_mode="reflect"``, which cannot reflect a 1-pixel bottleneck).
+        - Input: ``(B, in_channels, H, W)`` with H, W divisible by 4 and at least 8, so that
+          the bottleneck has at least 2×2 pixels to reflect and normalise.
         - Output: ``(B, out_channels, H, W)`` inside the final activation's range.
 
     Example:
@@ -209,8 +209,17 @@ class ResnetGenerator(HubModel):
 
     @property
     def min_input_size(self) -> int:
-        """Smallest H and W: 8 with reflection padding (a 2×2 bottleneck), else 4."""
-        return 8 if self.padding_mode == "reflect" else 4
+        """Smallest H and W: 8, a 2×2 bottleneck (reflection and instance norm need 2 pixels)."""
+        return 8
+
+    def optimize_for_inference(self, **kwargs):
+        """Return a faster module with the same outputs, for CPU inference.
+
+        See :func:`cgan_zoo.export.optimize_for_inference` for the options.
+        """
+        from ..export.fast import optimize_for_inference
+
+        return optimize_for_inference(self, **kwargs)
 
     @property
     def output_range(self) -> tuple[float, float]:
