@@ -312,6 +312,29 @@ def test_unknown_keys_and_shape_changing_overrides(pixel_state):
         from_reference(pixel_state, base_channels=32)
 
 
+def test_damaged_pth_files_are_refused_cleanly(tmp_path, pixel_state):
+    good = tmp_path / "good.pth"
+    torch.save(pixel_state, good)
+    data = good.read_bytes()
+    gen = torch.Generator().manual_seed(0)
+    cases = {"empty": b"", "truncated": data[: len(data) // 3], "head": data[:300]}
+    for i in range(12):
+        n = int(torch.randint(1, 4000, (1,), generator=gen))
+        cases[f"random{i}"] = bytes(torch.randint(0, 256, (n,), generator=gen, dtype=torch.uint8).tolist())
+        flipped = bytearray(data)
+        for pos in torch.randint(0, len(data), (8,), generator=gen).tolist():
+            flipped[pos] ^= 0xFF
+        cases[f"flipped{i}"] = bytes(flipped)
+    for name, payload in cases.items():
+        path = tmp_path / f"{name}.pth"
+        path.write_bytes(payload)
+        try:
+            from_reference(path)
+        except WeightsError:
+            pass  # every refusal is a WeightsError (UnsafeWeightsError included)
+        # a flip can also leave a loadable file (torch keeps no checksum of tensor data): it then converts
+
+
 def test_unsuffixed_and_missing_files(tmp_path):
     with pytest.raises(WeightsError, match=r"does not exist"):
         read_state_dict(tmp_path / "nope.pth")

@@ -32,17 +32,21 @@ def _load_pickle(path: Path) -> object:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()
-        detail = next((line for line in first if "GLOBAL" in line or "Unsupported" in line), first[0] if first else "")
+        import re
+
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        what = f"a reference to {found.group(1)}" if found else "objects other than tensors"
         raise UnsafeWeightsError(
-            f"{str(path)!r} holds objects other than tensors ({detail.strip()[:200]}); refusing to "
+            f"{str(path)!r} holds {what}; refusing to "
             "unpickle it, because that could run arbitrary code. Only a state dict of tensors (as "
             "torch.save(net.state_dict(), path) writes) can be converted: save one from the "
             "network in the environment that trained it."
         ) from None
-    except (RuntimeError, OSError, EOFError, ValueError, AttributeError, ImportError) as exc:
+    except Exception as exc:  # noqa: BLE001 - torch's unpickler fails on damaged bytes in many ways
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise WeightsError(
-            f"{str(path)!r} could not be read as a torch checkpoint: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}."
+            f"{str(path)!r} could not be read as a torch checkpoint ({reason}); the file is damaged, "
+            "truncated or not a torch.save file."
         ) from None
 
 
