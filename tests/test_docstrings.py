@@ -33,6 +33,7 @@ MODULES = [
     "cgan_zoo.export",
     "cgan_zoo.serialization",
     "cgan_zoo.errors",
+    "cgan_zoo.convert",
 ]
 API_DOCS = Path(__file__).resolve().parents[1] / "docs" / "api"
 

@@ -85,6 +85,7 @@ def test_variants_build_the_right_classes():
     half = create_model("pix2pix_unet256_half")
     assert half.config["base_channels"] == 32 and half.config["max_channels"] == 256
     assert type(create_model("unet_tiny")) is UNetGenerator
+    assert [create_model(f"pix2pix_resnet{n}", base_channels=2).config["num_blocks"] for n in (9, 6)] == [9, 6]
     assert type(create_model("timm_unet_tiny")) is TimmUNet
     assert type(create_model("patchgan_34", base_channels=2)) is PatchDiscriminator
     ms = create_model("multiscale_patchgan", base_channels=2)

@@ -31,6 +31,7 @@ from .layers.padding import crop_padding, pad_to_multiple, run_padded
 from .models import (
     MultiScaleDiscriminator,
     PatchDiscriminator,
+    ResnetGenerator,
     TimmUNet,
     UNetGenerator,
     load_encoder_weights,
@@ -57,6 +58,7 @@ __all__ = [
     "HubModel",
     # models
     "UNetGenerator",
+    "ResnetGenerator",
     "TimmUNet",
     "PatchDiscriminator",
     "MultiScaleDiscriminator",
