@@ -31,6 +31,7 @@ from .layers.padding import crop_padding, pad_to_multiple, run_padded
 from .models import (
     MultiScaleDiscriminator,
     PatchDiscriminator,
+    ResnetGenerator,
     TimmUNet,
     UNetGenerator,
     load_encoder_weights,
@@ -39,8 +40,10 @@ from .models import (
 from .pipelines import Colorizer, colorize_video
 from .training import Pix2PixConfig, Pix2PixTrainer
 from .weights import register_bundled_weights as _register_bundled_weights
+from .weights import register_weight_packages as _register_weight_packages
 
 _register_bundled_weights()
+_register_weight_packages()
 
 __all__ = [
     "__version__",
@@ -55,6 +58,7 @@ __all__ = [
     "HubModel",
     # models
     "UNetGenerator",
+    "ResnetGenerator",
     "TimmUNet",
     "PatchDiscriminator",
     "MultiScaleDiscriminator",

@@ -8,11 +8,13 @@ from .encoder_weights import (
 )
 from .multiscale import MultiScaleDiscriminator
 from .patch_discriminator import RECEPTIVE_FIELDS, PatchDiscriminator
+from .resnet import ResnetGenerator
 from .timm_unet import TimmUNet
 from .unet import UNetGenerator
 
 __all__ = [
     "UNetGenerator",
+    "ResnetGenerator",
     "TimmUNet",
     "PatchDiscriminator",
     "MultiScaleDiscriminator",

@@ -7,6 +7,7 @@ from typing import Any
 from .._registry import register_model
 from .multiscale import MultiScaleDiscriminator
 from .patch_discriminator import PatchDiscriminator
+from .resnet import ResnetGenerator
 from .timm_unet import TimmUNet
 from .unet import UNetGenerator
 
@@ -39,6 +40,18 @@ def pix2pix_unet256_half(**kwargs: Any) -> UNetGenerator:
 def unet_tiny(**kwargs: Any) -> UNetGenerator:
     """A tiny U-Net (base 8, 4 downsamplings) for tests and examples."""
     return UNetGenerator(**_merge({"num_downs": 4, "base_channels": 8, "max_channels": 32}, kwargs))
+
+
+@register_model
+def pix2pix_resnet9(**kwargs: Any) -> ResnetGenerator:
+    """The reference ``resnet_9blocks`` generator (CycleGAN's default), L → ab by default."""
+    return ResnetGenerator(**_merge({"num_blocks": 9}, kwargs))
+
+
+@register_model
+def pix2pix_resnet6(**kwargs: Any) -> ResnetGenerator:
+    """The reference ``resnet_6blocks`` generator (for 128×128 images in CycleGAN)."""
+    return ResnetGenerator(**_merge({"num_blocks": 6}, kwargs))
 
 
 @register_model
