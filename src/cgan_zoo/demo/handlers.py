@@ -254,11 +254,17 @@ def load_photo(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Imag
             f"{p.name!r} is far too large to open safely ({exc}). The demo accepts up to "
             f"{max_pixels / 1e6:.0f} megapixels; downscale the photo first."
         ) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        if isinstance(exc, InvalidInputError):
-            raise
+    except InvalidInputError:
+        raise
+    except UnidentifiedImageError:
         raise InvalidInputError(
-            f"{p.name!r} is not an image that can be read ({exc}). Upload a photo: PNG, JPEG, "
+            f"{p.name!r} is not an image that can be read (Pillow does not recognise its "
+            "format). Upload a photo: PNG, JPEG, WebP, TIFF or BMP."
+        ) from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        detail = str(exc).replace(str(p), p.name)
+        raise InvalidInputError(
+            f"{p.name!r} is not an image that can be read ({detail}). Upload a photo: PNG, JPEG, "
             "WebP, TIFF or BMP."
         ) from None
     return ImageOps.exif_transpose(img)
@@ -407,11 +413,14 @@ def editor_mask(value: Any) -> tuple[Image.Image | None, np.ndarray | None]:
     photo: Image.Image | None
     if background is None:
         photo = None
-    elif isinstance(background, Image.Image):
-        photo = background
     else:
-        arr = np.asarray(background)
-        photo = Image.fromarray(arr if arr.dtype == np.uint8 else arr.astype(np.uint8))
+        if isinstance(background, Image.Image):
+            photo = background
+        else:
+            arr = np.asarray(background)
+            photo = Image.fromarray(arr if arr.dtype == np.uint8 else arr.astype(np.uint8))
+        if photo.mode == "RGBA" and photo.getchannel("A").getextrema()[0] == 255:
+            photo = photo.convert("RGB")  # the editor's canvas is RGBA; an opaque photo has no alpha
     mask = None
     for layer in value.get("layers") or []:
         arr = np.asarray(layer)
