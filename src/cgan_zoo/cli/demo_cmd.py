@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 
 __all__ = ["add_parser", "run"]
@@ -61,6 +62,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def _warm_up(cache, name: str) -> None:
+    try:
+        cache.get(name)
+    except Exception:  # noqa: BLE001 - reported in the page when the model is used
+        pass
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``cgan-zoo demo`` until interrupted; returns the exit code.
 
@@ -82,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     cache = ModelCache(args.model, device=args.device, size=args.size)
     require_gradio()
     app, url = launch(cache, host=args.host, port=args.port, open_browser=not args.no_browser)
+    # load the first model while the user opens the page; a failure shows up when it is used
+    threading.Thread(target=_warm_up, args=(cache, cache.models[0]), daemon=True).start()
     where = (
         "only this machine can open it"
         if is_local_host(args.host)

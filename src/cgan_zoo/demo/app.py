@@ -127,6 +127,10 @@ def build_app(cache: ModelCache, *, out_dir: str | os.PathLike | None = None) ->
     missing_models = [m for m in models if cache.task(m) == "colorize-missing"]
     color_models = [m for m in models if m not in missing_models] or models
 
+    # Gradio passes a live progress tracker to parameters whose default is a gr.Progress
+    step_progress = gr.Progress()
+    tqdm_progress = gr.Progress(track_tqdm=True)
+
     def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
         return _guard(gr, fn)
 
@@ -158,7 +162,7 @@ def build_app(cache: ModelCache, *, out_dir: str | os.PathLike | None = None) ->
         temperature: float | None,
         stochastic: bool,
         seed: float | None,
-        progress: Any = gr.Progress(),
+        progress: Any = step_progress,
     ) -> tuple[Any, str, str]:
         progress(0.1, desc=f"loading {model}")
         cache.get(model)
@@ -179,7 +183,7 @@ def build_app(cache: ModelCache, *, out_dir: str | os.PathLike | None = None) ->
         mask_file: str | None,
         model: str,
         temperature: float | None,
-        progress: Any = gr.Progress(),
+        progress: Any = step_progress,
     ) -> tuple[Any, Any, Any, str, str]:
         if not model:
             raise handlers.InvalidInputError(
@@ -193,12 +197,12 @@ def build_app(cache: ModelCache, *, out_dir: str | os.PathLike | None = None) ->
         )
         return r.mask, r.fill, r.result, r.png, r.note
 
-    def compare(path: str | None, chosen: list[str], progress: Any = gr.Progress()) -> tuple[Any, str]:
+    def compare(path: str | None, chosen: list[str], progress: Any = step_progress) -> tuple[Any, str]:
         progress(0.1, desc=f"colorizing with {len(chosen or [])} model(s)")
         items, note = handlers.compare_models(path, chosen or [], cache)
         return items, note
 
-    def video(path: str | None, model: str, progress: Any = gr.Progress(track_tqdm=True)) -> tuple[Any, Any, str]:
+    def video(path: str | None, model: str, progress: Any = tqdm_progress) -> tuple[Any, Any, str]:
         progress(0.0, desc=f"loading {model}")
         out, note = handlers.colorize_clip(
             path, model, cache, out_dir=out_dir, progress=True,

@@ -330,8 +330,8 @@ def to_gray(image: Any, *, max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, s
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I"):
         arr16 = np.asarray(image).astype(np.float64)
-        top = 65535.0 if arr16.max(initial=0) > 255 else 255.0
-        image = Image.fromarray((np.clip(arr16, 0, top) * (255 / top) + 0.5).astype(np.uint8))
+        top16 = 65535.0 if arr16.max(initial=0) > 255 else 255.0
+        image = Image.fromarray((np.clip(arr16, 0, top16) * (255 / top16) + 0.5).astype(np.uint8))
         notes.append("The 16-bit photo was scaled to 8 bits.")
     elif mode == "F":
         image = Image.fromarray((np.clip(np.asarray(image), 0, 1) * 255 + 0.5).astype(np.uint8))
@@ -376,7 +376,7 @@ def load_mask(path: str | os.PathLike, size: tuple[int, int]) -> tuple[np.ndarra
             f"The mask ({img.size[0]}x{img.size[1]}) was resized to the photo's "
             f"{size[0]}x{size[1]} pixels."
         )
-        img = img.resize(tuple(size), Image.Resampling.NEAREST)
+        img = img.resize((int(size[0]), int(size[1])), Image.Resampling.NEAREST)
     if "A" in img.getbands():
         alpha = np.asarray(img.getchannel("A")) > 0
         lum = np.asarray(img.convert("L")) >= 128
@@ -424,9 +424,9 @@ def editor_mask(value: Any) -> tuple[Image.Image | None, np.ndarray | None]:
     mask = None
     for layer in value.get("layers") or []:
         arr = np.asarray(layer)
-        painted = arr[..., 3] > 0 if arr.ndim == 3 and arr.shape[2] == 4 else arr > 0
+        painted = np.asarray(arr[..., 3] > 0 if arr.ndim == 3 and arr.shape[2] == 4 else arr > 0)
         if painted.ndim == 3:
-            painted = painted.any(axis=2)
+            painted = np.asarray(painted.any(axis=2))
         if photo is not None and painted.shape != (photo.size[1], photo.size[0]):
             painted = np.asarray(
                 Image.fromarray(painted).resize(photo.size, Image.Resampling.NEAREST)
