@@ -152,6 +152,18 @@ def _chroma(image: Image.Image) -> float:
     return float(np.mean(arr.max(axis=2) - arr.min(axis=2)))
 
 
+def _loaded(browser, selector: str, count: int) -> bool:
+    """Whether at least ``count`` images under ``selector`` have been decoded by the browser."""
+    return bool(
+        browser.execute_script(
+            "const imgs = [...document.querySelectorAll(arguments[0])];"
+            "return imgs.length >= arguments[1] && imgs.every(i => i.complete && i.naturalWidth > 0);",
+            selector,
+            count,
+        )
+    )
+
+
 def _body_text(browser) -> str:
     return browser.find_element(By.TAG_NAME, "body").text
 
@@ -169,6 +181,7 @@ def test_colorize_photo_in_browser(server, browser, artifacts):
         and "pixels in" in d.find_element(By.CSS_SELECTOR, "#colorize-note").text
     )
     TIMINGS["colorize_1024px_in_browser_s"] = round(time.perf_counter() - start, 2)
+    WebDriverWait(browser, 30).until(lambda d: _loaded(d, "#colorize-result img", 2))
     browser.save_screenshot(str(artifacts / "demo_colorize.png"))
     before, after = (
         _fetch(img.get_attribute("src"))
@@ -239,6 +252,7 @@ def test_repair_and_compare_in_browser(server, browser, artifacts, tmp_path):
     share = float(note.split("filled ")[1].split("%")[0])
     assert 0.5 < share < 40 and "of 512x342 pixels" in note, note
     assert "Transparency" not in note  # the editor's RGBA canvas is not the photo's alpha
+    WebDriverWait(browser, 30).until(lambda d: _loaded(d, "#repair-result img", 1))
     result = _fetch(browser.find_element(By.CSS_SELECTOR, "#repair-result img").get_attribute("src"))
     assert result.size == (512, 342) and _chroma(result) > 4.0
     browser.save_screenshot(str(artifacts / "demo_repair.png"))
@@ -246,7 +260,8 @@ def test_repair_and_compare_in_browser(server, browser, artifacts, tmp_path):
     _open(browser, url, tab="Compare")
     browser.find_element(By.CSS_SELECTOR, "#compare-photo input[type=file]").send_keys(str(small))
     browser.find_element(By.CSS_SELECTOR, "#compare-run").click()
-    WebDriverWait(browser, 60).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-gallery img")) >= 3
-    )
+    WebDriverWait(browser, 60).until(lambda d: _loaded(d, "#compare-gallery img", 3))
+    shown = [_fetch(img.get_attribute("src")) for img in browser.find_elements(By.CSS_SELECTOR, "#compare-gallery img")]
+    assert [im.size for im in shown] == [(512, 342)] * 3
+    assert _chroma(shown[0]) < 1.0 and min(_chroma(im) for im in shown[1:]) > 4.0
     browser.save_screenshot(str(artifacts / "demo_compare.png"))
