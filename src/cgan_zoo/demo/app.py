@@ -42,10 +42,18 @@ def require_gradio() -> Any:
         MissingExtraError: If Gradio is not installed.
 
     Example:
+        >>> import sys
+        >>> saved = sys.modules.get("gradio")
+        >>> sys.modules["gradio"] = None  # as if it were not installed
         >>> try:
-        ...     gr = require_gradio()
+        ...     require_gradio()
         ... except MissingExtraError as exc:
-        ...     assert "[demo]" in str(exc)
+        ...     print(str(exc).split("Install it with: ")[1])
+        pip install -e ".[demo]"  (or: pip install "cgan-zoo[demo]")
+        >>> if saved is None:
+        ...     del sys.modules["gradio"]
+        ... else:
+        ...     sys.modules["gradio"] = saved
     """
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("GRADIO_SSR_MODE", "False")
@@ -117,10 +125,9 @@ def build_app(cache: ModelCache, *, out_dir: str | os.PathLike | None = None) ->
         >>> from cgan_zoo import create_model
         >>> folder = tempfile.mkdtemp()
         >>> create_model("unet_tiny").save_pretrained(folder)
-        >>> try:
-        ...     app = build_app(ModelCache([folder], size=32))
-        ... except MissingExtraError:
-        ...     app = None  # gradio is not installed
+        >>> cache = ModelCache([folder], size=32)
+        >>> app = build_app(cache)  # doctest: +SKIP
+        >>> app.launch(server_name="127.0.0.1", server_port=7860)  # doctest: +SKIP
     """
     gr = require_gradio()
     models = cache.models
