@@ -89,7 +89,13 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     cache = ModelCache(args.model, device=args.device, size=args.size)
     require_gradio()
-    app, url = launch(cache, host=args.host, port=args.port, open_browser=not args.no_browser)
+    try:
+        app, url = launch(cache, host=args.host, port=args.port, open_browser=not args.no_browser)
+    except OSError as exc:
+        raise OSError(
+            f"cannot listen on {args.host}:{args.port} ({str(exc).split('. ')[0]}); another program "
+            "may be using that port. Pass another one, e.g. --port 7861."
+        ) from None
     # load the first model while the user opens the page; a failure shows up when it is used
     threading.Thread(target=_warm_up, args=(cache, cache.models[0]), daemon=True).start()
     where = (
