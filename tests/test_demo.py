@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import wave
@@ -254,7 +255,7 @@ def test_clip_errors_are_clear(tmp_path, cache, models):
 @pytest.mark.slow  # importing gradio takes seconds; the browser test covers the page by default
 def test_page_shows_library_errors_as_messages_and_builds(cache, models):
     gr = pytest.importorskip("gradio")
-    from cgan_zoo.demo.app import _guard, build_app
+    from cgan_zoo.demo.app import _guard, _upload_dir, build_app
 
     def bad():
         raise InvalidInputError("the photo is broken; upload another")
@@ -266,5 +267,18 @@ def test_page_shows_library_errors_as_messages_and_builds(cache, models):
         _guard(gr, bad)()
     with pytest.raises(gr.Error, match="unexpected KeyError.*still running"):
         _guard(gr, bug)()
+
+    def leaky():
+        upload = os.path.join(_upload_dir(), "0123456789abcdef0123", "clip.txt")
+        raise InvalidInputError(f"cannot read video {upload!r}: bad data")
+
+    with pytest.raises(gr.Error) as shown:
+        _guard(gr, leaky)()
+    assert shown.value.message == "cannot read video 'clip.txt': bad data"
     app = build_app(cache)
     assert isinstance(app, gr.Blocks) and app.title == "cgan-zoo demo"
+    # every run button has a Cancel button wired to it
+    deps = app.config["dependencies"]
+    runs = {d["id"] for d in deps if d.get("api_name") in ("colorize", "repair", "compare", "video")}
+    cancelled = {i for d in deps for i in (d.get("cancels") or [])}
+    assert len(runs) == 4 and runs <= cancelled, (runs, cancelled)

@@ -265,3 +265,22 @@ def test_repair_and_compare_in_browser(server, browser, artifacts, tmp_path):
     assert [im.size for im in shown] == [(512, 342)] * 3
     assert _chroma(shown[0]) < 1.0 and min(_chroma(im) for im in shown[1:]) > 4.0
     browser.save_screenshot(str(artifacts / "demo_compare.png"))
+
+
+def test_video_in_browser(server, browser, artifacts, tmp_path):
+    pytest.importorskip("av", reason="video needs the [video] extra (PyAV)")
+    from cgan_zoo.pipelines.video import write_frames
+
+    url, _ = server
+    clip = tmp_path / "clip.mp4"
+    with Image.open(PHOTO) as im:
+        frame = np.asarray(im.convert("L").resize((96, 64)).convert("RGB"))
+    write_frames(clip, [np.roll(frame, 2 * i, axis=1) for i in range(12)], fps=6)  # a slow pan
+    _open(browser, url, tab="Video")
+    browser.find_element(By.CSS_SELECTOR, "#video-clip input[type=file]").send_keys(str(clip))
+    browser.find_element(By.CSS_SELECTOR, "#video-run").click()
+    WebDriverWait(browser, 60).until(
+        lambda d: "12 frames of 96x64 at 6 fps" in d.find_element(By.CSS_SELECTOR, "#video-note").text
+    )
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#video-result video"))
+    browser.save_screenshot(str(artifacts / "demo_video.png"))

@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -77,6 +79,15 @@ def is_local_host(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
+def _upload_dir() -> str:
+    return os.environ.get("GRADIO_TEMP_DIR") or os.path.join(tempfile.gettempdir(), "gradio")
+
+
+def _for_page(message: str) -> str:
+    """The message without the server's upload folders: ``/tmp/gradio/<hash>/x.jpg`` -> ``x.jpg``."""
+    return re.sub(re.escape(_upload_dir()) + r"[\\/][0-9a-f]+[\\/]", "", message)
+
+
 def _guard(gr: Any, fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn errors into a message in the page (never a traceback), keeping the server up."""
 
@@ -87,11 +98,11 @@ def _guard(gr: Any, fn: Callable[..., Any]) -> Callable[..., Any]:
         except gr.Error:
             raise
         except _EXPECTED as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(_for_page(str(exc)), print_exception=False) from None
         except Exception as exc:  # an unexpected bug: log it, show one line, stay up
             _log.exception("cgan-zoo demo: unexpected error in %s", fn.__name__)
             raise gr.Error(
-                f"unexpected {type(exc).__name__}: {exc}. The server is still running; the full "
+                f"unexpected {type(exc).__name__}: {_for_page(str(exc))}. The server is still running; the full "
                 "traceback is in the terminal that runs `cgan-zoo demo`.",
                 print_exception=False,
             ) from None
