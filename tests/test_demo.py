@@ -161,25 +161,27 @@ class _Recording:
 
 
 @pytest.mark.parametrize("supported", [False, True])
-def test_temperature_is_passed_only_to_colorizers_that_support_it(cache, models, supported):
+def test_temperature_is_passed_only_to_colorizers_that_support_it(cache, models, supported, tmp_path):
     name = models["plain"]
     fake = _Recording(cache.get(name), supported)
     cache._loaded[(name, False)] = fake
     assert cache.options(name).temperature is supported
     assert cache.options(name).default_temperature == (0.38 if supported else None)
-    handlers.colorize_photo(np.zeros((8, 8), np.uint8), name, cache, temperature=0.5)
+    handlers.colorize_photo(np.zeros((8, 8), np.uint8), name, cache, temperature=0.5, out_dir=tmp_path)
     assert fake.calls == ([{"temperature": 0.5}] if supported else [{}])
 
 
-def test_stochastic_mode_is_seeded_and_falls_back_with_a_note(cache, models):
+def test_stochastic_mode_is_seeded_and_falls_back_with_a_note(cache, models, tmp_path):
     gray = np.tile(np.arange(32, dtype=np.uint8) * 8, (32, 1))
     runs = [
-        handlers.colorize_photo(gray, models["dropout"], cache, stochastic=True, seed=s).color
+        handlers.colorize_photo(
+            gray, models["dropout"], cache, stochastic=True, seed=s, out_dir=tmp_path
+        ).color
         for s in (1, 1, 2)
     ]
     a, b, c = (np.asarray(r) for r in runs)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
-    r = handlers.colorize_photo(gray, models["plain"], cache, stochastic=True, seed=1)
+    r = handlers.colorize_photo(gray, models["plain"], cache, stochastic=True, seed=1, out_dir=tmp_path)
     assert "has no dropout" in r.note
 
 

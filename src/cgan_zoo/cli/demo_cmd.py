@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import threading
 import time
 
@@ -89,9 +90,14 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     cache = ModelCache(args.model, device=args.device, size=args.size)
     require_gradio()
+    results = tempfile.TemporaryDirectory(prefix="cgan-zoo-demo-")  # removed when the demo stops
     try:
-        app, url = launch(cache, host=args.host, port=args.port, open_browser=not args.no_browser)
+        app, url = launch(
+            cache, host=args.host, port=args.port, open_browser=not args.no_browser,
+            out_dir=results.name,
+        )
     except OSError as exc:
+        results.cleanup()
         raise OSError(
             f"cannot listen on {args.host}:{args.port} ({str(exc).split('. ')[0]}); another program "
             "may be using that port. Pass another one, e.g. --port 7861."
@@ -115,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         print("cgan-zoo demo: stopped", flush=True)
     finally:
         app.close(verbose=False)
+        results.cleanup()
     return 0
 
 

@@ -228,7 +228,8 @@ def build_app(cache: ModelCache, *, out_dir: str | os.PathLike | None = None) ->
         )
         return out, out, note
 
-    with gr.Blocks(title="cgan-zoo demo", analytics_enabled=False) as app:
+    # uploads and results older than an hour are deleted, checked every hour
+    with gr.Blocks(title="cgan-zoo demo", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         gr.Markdown(
             "# cgan-zoo demo\n"
             "Colorize gray photos, repair missing regions, compare models and colorize short "

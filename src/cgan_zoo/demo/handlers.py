@@ -560,7 +560,8 @@ def colorize_photo(
         >>> from cgan_zoo import create_model
         >>> folder = tempfile.mkdtemp()
         >>> create_model("unet_tiny").save_pretrained(folder)
-        >>> r = colorize_photo(np.full((20, 30), 128, np.uint8), folder, ModelCache([folder], size=32))
+        >>> cache = ModelCache([folder], size=32)
+        >>> r = colorize_photo(np.full((20, 30), 128, np.uint8), folder, cache, out_dir=folder)
         >>> r.color.size, r.color.mode, r.png.endswith(".png")
         ((30, 20), 'RGB', True)
     """
@@ -638,7 +639,7 @@ def repair_photo(
         >>> create_model("unet_tiny", task="colorize-missing", in_channels=2, out_channels=3).save_pretrained(folder)
         >>> layer = np.zeros((16, 16, 4), np.uint8); layer[4:8, 4:8, 3] = 255
         >>> editor = {"background": np.full((16, 16, 3), 90, np.uint8), "layers": [layer]}
-        >>> r = repair_photo(editor, None, folder, ModelCache([folder], size=16))
+        >>> r = repair_photo(editor, None, folder, ModelCache([folder], size=16), out_dir=folder)
         >>> r.result.size, int((np.asarray(r.mask) > 0).sum())
         ((16, 16), 16)
     """
@@ -772,7 +773,8 @@ def colorize_clip(
         >>> folder = tempfile.mkdtemp()
         >>> create_model("unet_tiny").save_pretrained(folder)
         >>> write_frames(folder + "/in.mp4", [np.full((16, 16, 3), 99, np.uint8)] * 2, fps=4)
-        >>> out, note = colorize_clip(folder + "/in.mp4", folder, ModelCache([folder], size=16), progress=False)
+        >>> cache = ModelCache([folder], size=16)
+        >>> out, note = colorize_clip(folder + "/in.mp4", folder, cache, out_dir=folder, progress=False)
         >>> out.endswith(".mp4"), note.split(":")[0] == Path(folder).name
         (True, True)
     """
