@@ -252,7 +252,8 @@ class TimmUNet(HubModel):
         return self._decode(logits, x.shape[-2:]), logits
 
     def _decode(self, logits: torch.Tensor, size: Any) -> torch.Tensor:
-        ab = annealed_mean(logits, self.bin_centers, self.temperature)
+        centers: Any = self.bin_centers
+        ab = annealed_mean(logits, centers, self.temperature)
         return F.interpolate(ab, size=tuple(size), mode="bilinear", align_corners=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

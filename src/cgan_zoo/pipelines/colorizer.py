@@ -551,11 +551,12 @@ class Colorizer:
     def _forward(self, x: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
         self._set_modes()
         t = self.temperature if temperature is None else temperature
-        restore = []
+        restore: list[tuple[Any, float]] = []
         if t is not None:
             for module in self._bin_modules():
-                restore.append((module, module.temperature))
-                module.temperature = t
+                bins: Any = module
+                restore.append((bins, bins.temperature))
+                bins.temperature = t
         try:
             with torch.no_grad():
                 return self._net(x)

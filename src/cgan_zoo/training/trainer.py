@@ -229,6 +229,7 @@ class Pix2PixTrainer:
         from ..hub import HubModel
 
         assert cfg.init is not None
+        gen: nn.Module
         if Path(cfg.init).is_dir() or "/" in cfg.init:
             gen = HubModel.from_pretrained(cfg.init, **kwargs)
         else:
