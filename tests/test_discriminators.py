@@ -128,6 +128,16 @@ def test_default_patchgan_parameter_count_matches_reference():
     assert PatchDiscriminator(in_channels=6).num_parameters() == expected
 
 
+def test_pixel_discriminator_parameter_count_matches_reference():
+    # reference PixelDiscriminator(input_nc=3, ndf=64) with BatchNorm: the last 1x1 conv has no bias
+    expected = (3 * 64 + 64) + (64 * 128) + 2 * 128 + 128 * 1
+    assert expected == 8_832
+    d = create_model("patchgan_1", in_channels=3)
+    assert d.num_parameters() == expected and d.head.bias is None
+    # with a norm without shift (instance, none) the head keeps its bias, as in the reference
+    assert PatchDiscriminator(3, receptive_field=1, norm="instance").head.bias is not None
+
+
 def test_multiscale_doc_example():
     d = MultiScaleDiscriminator(in_channels=3, num_scales=2, base_channels=8)
     assert [tuple(o.shape) for o in d(torch.randn(1, 3, 128, 128))] == [(1, 1, 14, 14), (1, 1, 6, 6)]

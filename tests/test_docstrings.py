@@ -26,10 +26,15 @@ MODULES = [
     "cgan_zoo.training",
     "cgan_zoo.pipelines",
     "cgan_zoo.metrics",
+    "cgan_zoo.evaluation",
     "cgan_zoo.color",
+    "cgan_zoo.color_bins",
+    "cgan_zoo.weights",
+    "cgan_zoo.weights.packaging",
     "cgan_zoo.export",
     "cgan_zoo.serialization",
     "cgan_zoo.errors",
+    "cgan_zoo.convert",
 ]
 API_DOCS = Path(__file__).resolve().parents[1] / "docs" / "api"
 

@@ -62,6 +62,15 @@ def test_timm_unet_tiny_parity(fmt, tmp_path):
     _check_parity(g, path, fmt, [(1, 1, 32, 64), (2, 1, 96, 32)])
 
 
+@pytest.mark.slow  # about 10 s per format on 2 cores
+@pytest.mark.parametrize("fmt", EXPORT_FORMATS)
+def test_resnet_parity_from_its_smallest_size(fmt, tmp_path):
+    # a ResnetGenerator takes multiples of 4 from 8 pixels: the export and its check respect that
+    g = _bn_stats(create_model("pix2pix_resnet6", base_channels=2, num_blocks=1))
+    path = export_generator(g, tmp_path / f"g{SUFFIX[fmt]}", fmt, example_size=16)
+    _check_parity(g, path, fmt, [(1, 1, 8, 8), (2, 1, 12, 20)])
+
+
 def test_overwrites_atomically(tmp_path):
     target = tmp_path / "g.pt2"
     target.write_bytes(b"old")

@@ -120,10 +120,10 @@ def test_default_unet_is_the_pix2pix_seed(seed_unet):
         assert len(relus) == (0 if i == 0 else 1)
         assert all(r.negative_slope == 0.2 for r in relus)
 
-    # dropout p=0.5 in exactly the first three decoder blocks
+    # dropout p=0.5 in decoder blocks 1-3 counted from the bottleneck, as in the reference code
     for j, block in enumerate(model.up_blocks):
         drops = [m for m in block.modules() if isinstance(m, nn.Dropout)]
-        if j < 3:
+        if 1 <= j <= 3:
             assert len(drops) == 1 and drops[0].p == 0.5
         else:
             assert drops == []

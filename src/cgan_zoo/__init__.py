@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .models import (
         MultiScaleDiscriminator,
         PatchDiscriminator,
+        ResnetGenerator,
         TimmUNet,
         UNetGenerator,
         load_encoder_weights,
@@ -60,6 +61,7 @@ __all__ = [
     "HubModel",
     # models
     "UNetGenerator",
+    "ResnetGenerator",
     "TimmUNet",
     "PatchDiscriminator",
     "MultiScaleDiscriminator",
@@ -90,6 +92,7 @@ _LAZY = {
     "crop_padding": ".layers.padding",
     "run_padded": ".layers.padding",
     "UNetGenerator": ".models",
+    "ResnetGenerator": ".models",
     "TimmUNet": ".models",
     "PatchDiscriminator": ".models",
     "MultiScaleDiscriminator": ".models",

@@ -12,8 +12,9 @@ __all__ = ["PretrainedCfg"]
 class PretrainedCfg:
     """Where a set of weights lives and what it is.
 
-    Weights are either bundled inside the wheel (``bundled`` is a folder name under
-    ``cgan_zoo/weights``) or hosted on the Hugging Face Hub (``hub_id`` with a pinned
+    Weights are either installed files (``bundled`` is a folder inside the Python package
+    ``package``: the wheel's own ``cgan_zoo/weights``, or a pip-installable weights
+    package, see :mod:`cgan_zoo.weights`) or hosted on the Hugging Face Hub (``hub_id`` with a pinned
     ``revision``). Either way, ``sha256`` pins the exact ``model.safetensors``.
 
     Attributes:
@@ -21,7 +22,12 @@ class PretrainedCfg:
         architecture: Registered model name the weights belong to.
         sha256: Hex sha256 of ``model.safetensors``.
         license: SPDX licence of the weights.
-        bundled: Folder under ``cgan_zoo/weights`` holding ``config.json`` + ``model.safetensors``.
+        bundled: Folder holding ``config.json`` + ``model.safetensors`` inside the Python
+            package ``package``.
+        package: Python package whose files hold ``bundled`` (``"cgan_zoo.weights"`` for
+            the weights in the wheel; a weights package's own module otherwise).
+        source: Who registered the entry, for messages (``"cgan-zoo (bundled)"`` or the
+            weights package's distribution, version and entry point).
         hub_id: Hub repo id, if hosted.
         revision: Pinned Hub commit sha (required with ``hub_id``).
         task: ``"colorize"``, ``"colorize-missing"`` or ``"generic"``.
@@ -43,6 +49,8 @@ class PretrainedCfg:
     sha256: str
     license: str
     bundled: str | None = None
+    package: str = "cgan_zoo.weights"
+    source: str = "cgan-zoo (bundled)"
     hub_id: str | None = None
     revision: str | None = None
     task: str = "colorize"

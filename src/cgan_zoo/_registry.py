@@ -48,9 +48,10 @@ def _ensure_registered() -> None:
         return
     _REGISTERED = True
     from .models import zoo  # noqa: F401  (registers the variants)
-    from .weights import register_bundled_weights
+    from .weights import register_bundled_weights, register_weight_packages
 
     register_bundled_weights()
+    register_weight_packages()
 
 
 def similar_names(name: str, candidates: list[str] | tuple[str, ...], n: int = 5) -> list[str]:
@@ -81,6 +82,16 @@ def did_you_mean(name: str, candidates: list[str] | tuple[str, ...]) -> str:
     return " Did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
+#: weights names known to live in a separate weights package -> {"distribution", "install"}
+_INSTALL_HINTS: dict[str, dict[str, str]] = {}
+
+
+def register_install_hint(name: str, distribution: str, install: str) -> None:
+    """Name the weights package (and its pip command) that provides ``name``, for the
+    error raised when it is asked for but not installed."""
+    _INSTALL_HINTS[name] = {"distribution": distribution, "install": install}
+
+
 def register_model(fn: F) -> F:
     """Register a model factory under its function name.
 
@@ -102,8 +113,13 @@ def register_pretrained(cfg: PretrainedCfg) -> PretrainedCfg:
     Hub-hosted weights must be pinned to a full commit sha, so that a name can never
     point at other weights later.
 
+    Registering a name again from the same ``source`` replaces the entry; registering it
+    from another source (the wheel and a weights package, or two weights packages) is an
+    error naming both.
+
     Raises:
-        InvalidConfigError: For an unknown architecture or an unpinned Hub revision.
+        InvalidConfigError: For an unknown architecture, an unpinned Hub revision or a
+            name that another source registered already.
 
     Example:
         >>> cfg = PretrainedCfg(name="unet_tiny.demo", architecture="unet_tiny", sha256="0" * 64,
@@ -127,6 +143,12 @@ def register_pretrained(cfg: PretrainedCfg) -> PretrainedCfg:
         raise InvalidConfigError(
             f"pretrained {cfg.name!r} has revision {cfg.revision!r}; pin a full 40-character "
             "commit sha, not a branch or tag, so the weights cannot change under the same name."
+        )
+    previous = _PRETRAINED.get(cfg.name)
+    if previous is not None and previous.source != cfg.source:
+        raise InvalidConfigError(
+            f"pretrained {cfg.name!r} is registered twice: by {previous.source} and by {cfg.source}. "
+            "Uninstall one of them (pip uninstall ...) or rename the weights in your package."
         )
     _PRETRAINED[cfg.name] = cfg
     return cfg
@@ -166,7 +188,7 @@ def get_pretrained_cfg(name: str) -> PretrainedCfg:
         >>> get_pretrained_cfg("unet_tiny.none")
         Traceback (most recent call last):
         ...
-        cgan_zoo.errors.InvalidConfigError: no pretrained weights named 'unet_tiny.none'; available: ...
+        cgan_zoo.errors.InvalidConfigError: no pretrained weights named 'unet_tiny.none'. Available: ...
     """
     _ensure_registered()
     if name in _PRETRAINED:
@@ -174,20 +196,32 @@ def get_pretrained_cfg(name: str) -> PretrainedCfg:
     for cfg in _PRETRAINED.values():
         if cfg.architecture == name:
             return cfg
+    hint = _INSTALL_HINTS.get(name)
+    if hint is not None:
+        raise WeightsError(
+            f"pretrained weights {name!r} come in the weights package {hint['distribution']!r}, "
+            f"which is not installed. Install it with: {hint['install']}"
+        )
     raise InvalidConfigError(
-        f"no pretrained weights named {name!r}; available: {list_pretrained() or 'none'}."
-        f"{did_you_mean(name, list_pretrained())}"
+        f"no pretrained weights named {name!r}.{did_you_mean(name, list_pretrained())} "
+        f"Available: {list_pretrained() or 'none'}."
     )
 
 
 def resolve_pretrained_folder(cfg: PretrainedCfg, *, cache_dir: str | os.PathLike | None = None) -> Path | str:
     """Return the bundled folder of ``cfg``, or its Hub id (resolved later, offline-capable)."""
     if cfg.bundled:
-        folder = Path(str(resources.files("cgan_zoo") / "weights" / cfg.bundled))
+        try:
+            folder = Path(str(resources.files(cfg.package) / cfg.bundled))
+        except ModuleNotFoundError:
+            raise WeightsError(
+                f"weights {cfg.name!r} registered by {cfg.source} live in the Python package "
+                f"{cfg.package!r}, which cannot be imported; reinstall that package."
+            ) from None
         if not (folder / "model.safetensors").is_file():
             raise WeightsError(
-                f"bundled weights {cfg.name!r} are missing from the installation ({folder}); "
-                "reinstall cgan-zoo."
+                f"weights {cfg.name!r} registered by {cfg.source} are missing from the installation "
+                f"({folder}); reinstall that package."
             )
         return folder
     if cfg.hub_id:

@@ -56,6 +56,7 @@ def model_classes() -> dict[str, type[HubModel]]:
     from .models import (  # noqa: F401  (importing registers them)
         MultiScaleDiscriminator,
         PatchDiscriminator,
+        ResnetGenerator,
         TimmUNet,
         UNetGenerator,
     )

@@ -216,7 +216,8 @@ def read_safetensors_header(path: str | os.PathLike) -> tuple[dict, int]:
                     f"{str(path)!r} is a pickle-based checkpoint; cgan-zoo never unpickles weights "
                     "because a pickle can run arbitrary code. Convert it once, in a trusted "
                     "environment, with cgan_zoo.serialization.save_safetensors(torch.load(path, "
-                    "weights_only=True), 'model.safetensors')."
+                    "weights_only=True), 'model.safetensors'); for pix2pix/CycleGAN reference "
+                    "checkpoints, `cgan-zoo convert SRC OUT_DIR` also renames the tensors."
                 )
             if size < 8 or len(head) < 8:
                 raise WeightsError(f"{str(path)!r} is too short ({size} bytes) to be a safetensors file.")

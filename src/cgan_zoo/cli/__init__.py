@@ -19,7 +19,17 @@ from ..errors import CganZooError
 __all__ = ["main", "build_parser"]
 
 #: subcommand modules, in the order ``--help`` lists them
-COMMANDS = ("models", "colorize", "video", "train", "export")
+COMMANDS = (
+    "models",
+    "colorize",
+    "evaluate",
+    "video",
+    "train",
+    "export",
+    "convert",
+    "package",
+    "demo",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Pretrained weights ({len(weights)}):")
     for name in weights:
         cfg = get_pretrained_cfg(name)
-        where = "bundled" if cfg.bundled else f"hub:{cfg.hub_id}@{(cfg.revision or '')[:10]}"
+        where = cfg.source if cfg.bundled else f"hub:{cfg.hub_id}@{(cfg.revision or '')[:10]}"
         print(f"  {name:40s} {cfg.task:18s} {cfg.license:14s} {where}")
     if not weights:
         print("  (none)")

@@ -80,10 +80,17 @@ def round_to_stride(size: int, stride: int) -> int:
     return max(stride, -(-int(size) // stride) * stride)
 
 
+def min_side(model: nn.Module) -> int:
+    """The smallest H and W that ``model`` accepts: its stride, or its ``min_input_size`` rounded up to it."""
+    stride = model_stride(model)
+    low = getattr(model, "min_input_size", 1)
+    return round_to_stride(max(stride, low if isinstance(low, int) else 1), stride)
+
+
 def _probe_input(model: nn.Module, size: int | None = None) -> torch.Tensor:
     """A small valid input for ``model``: batch 1, ``in_channels``, a multiple of its stride."""
     stride = model_stride(model)
-    side = round_to_stride(size or stride, stride)
+    side = round_to_stride(max(size or stride, min_side(model)), stride)
     channels = int(getattr(model, "in_channels", 3))
     param = next(iter(model.parameters()), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
@@ -392,9 +399,11 @@ def export_program(
     stride = model_stride(model)
     blocks = max(2, round_to_stride(example_size, stride) // stride)
     x = _probe_input(model, blocks * stride).expand(batch, -1, -1, -1).contiguous()
+    least = min_side(model) // stride  # e.g. 2 blocks for a ResnetGenerator (8 px at stride 4)
+    blocks = max(blocks, least)
     b = Dim("batch", min=1, max=1024)
-    h = Dim("h_blocks", min=1, max=max(1024, blocks))
-    w = Dim("w_blocks", min=1, max=max(1024, blocks))
+    h = Dim("h_blocks", min=least, max=max(1024, blocks))
+    w = Dim("w_blocks", min=least, max=max(1024, blocks))
     dyn = {2: h * stride, 3: w * stride} if stride > 1 else {2: h, 3: w}
     arg_name = _forward_arg_name(model)
     # size-oblivious: do not assume a dynamic size is never 1 (one stride block, batch 1)
@@ -544,7 +553,8 @@ class InferenceModule(nn.Module):
         """
         stride = model_stride(self.module)
         h, w = (size, size) if size is None or isinstance(size, int) else size
-        h, w = round_to_stride(h or stride, stride), round_to_stride(w or stride, stride)
+        low = min_side(self.module)
+        h, w = round_to_stride(max(h or low, low), stride), round_to_stride(max(w or low, low), stride)
         x = _probe_input(self.module, h)
         x = torch.randn(batch, x.shape[1], h, w, dtype=x.dtype, device=x.device)
         start = time.perf_counter()

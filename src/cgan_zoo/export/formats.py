@@ -131,10 +131,9 @@ def export_generator(
     _umask_permissions(path)
     if verify:
         # one size unlike the example in both H and W, batch 2
-        probe = _probe_input(prepared, stride)
-        x = torch.randn(
-            2, probe.shape[1], stride, 3 * stride, dtype=probe.dtype, device=probe.device
-        )
+        probe = _probe_input(prepared, stride)  # the smallest side the model accepts
+        side = probe.shape[-1]
+        x = torch.randn(2, probe.shape[1], side, 3 * side, dtype=probe.dtype, device=probe.device)
         _verify(model, path, format, x)
     return path
 

@@ -22,13 +22,16 @@ def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
     return value  # type: ignore[return-value]
 
 
-def make_norm(norm: str, channels: int) -> nn.Module:
+def make_norm(norm: str, channels: int, instance_running_stats: bool = False) -> nn.Module:
     """Create a 2-d normalisation layer by name.
 
     Args:
         norm: ``"batch"``, ``"instance"`` (no affine, no running stats, as in pix2pix),
             ``"group"`` (up to 32 groups that divide ``channels``) or ``"none"``.
         channels: Number of channels to normalise.
+        instance_running_stats: With ``norm="instance"``, keep running statistics
+            (``track_running_stats=True``) and normalise with them in eval mode, as the
+            pix2pix reference code did until 2018. Ignored by the other norms.
 
     Returns:
         The layer (``nn.Identity`` for ``"none"``).
@@ -38,10 +41,14 @@ def make_norm(norm: str, channels: int) -> nn.Module:
         16
     """
     check_choice("norm", norm, NORM_CHOICES)
+    if not isinstance(instance_running_stats, bool):
+        raise InvalidConfigError(
+            f"instance_running_stats must be True or False, got {instance_running_stats!r}."
+        )
     if norm == "batch":
         return nn.BatchNorm2d(channels)
     if norm == "instance":
-        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=instance_running_stats)
     if norm == "group":
         return nn.GroupNorm(math.gcd(32, channels), channels)
     return nn.Identity()

@@ -14,6 +14,7 @@ Example:
     1.0
 """
 
+from .bins import BinCrossEntropyLoss, bin_cross_entropy_loss
 from .functional import (
     ADVERSARIAL_MODES,
     adversarial_loss,
@@ -43,6 +44,7 @@ __all__ = [
     "weighted_l1_loss",
     "hole_weight_map",
     "feature_matching_loss",
+    "bin_cross_entropy_loss",
     # modules
     "AdversarialLoss",
     "WGANGPPenalty",
@@ -50,4 +52,5 @@ __all__ = [
     "WeightedL1Loss",
     "FeatureMatchingLoss",
     "PerceptualLoss",
+    "BinCrossEntropyLoss",
 ]

@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     )
     from .multiscale import MultiScaleDiscriminator
     from .patch_discriminator import RECEPTIVE_FIELDS, PatchDiscriminator
+    from .resnet import ResnetGenerator
     from .timm_unet import TimmUNet
     from .unet import UNetGenerator
 
 __all__ = [
     "UNetGenerator",
+    "ResnetGenerator",
     "TimmUNet",
     "PatchDiscriminator",
     "MultiScaleDiscriminator",
@@ -33,6 +35,7 @@ __all__ = [
 
 _LAZY = {
     "UNetGenerator": ".unet",
+    "ResnetGenerator": ".resnet",
     "TimmUNet": ".timm_unet",
     "PatchDiscriminator": ".patch_discriminator",
     "RECEPTIVE_FIELDS": ".patch_discriminator",

@@ -55,7 +55,8 @@ class PatchDiscriminator(HubModel):
     """PatchGAN discriminator (pix2pix), chosen by receptive field.
 
     Each output logit judges one ``receptive_field × receptive_field`` patch as real or
-    fake. ``receptive_field=1`` is the PixelGAN (1×1 convs); 16, 34, 70 (default),
+    fake. ``receptive_field=1`` is the PixelGAN (1×1 convs, the reference's
+    ``--netD pixel``; its head has no bias with batch norm); 16, 34, 70 (default),
     142 and 286 stack 1–5 stride-2 4×4 convs, then a stride-1 4×4 conv and a 1-channel
     4×4 output conv, with channels doubling from ``base_channels`` up to 8×.
 
@@ -69,6 +70,8 @@ class PatchDiscriminator(HubModel):
         base_channels: Channels of the first conv (the paper's ``ndf``).
         norm: ``"batch"``, ``"instance"``, ``"group"`` or ``"none"``.
         spectral_norm: Wrap every conv in spectral normalisation.
+        instance_running_stats: With ``norm="instance"``, keep running statistics and
+            normalise with them in eval mode (the reference code's instance norm until 2018).
 
     Shape:
         - Input: ``(B, in_channels, H, W)``.
@@ -90,6 +93,7 @@ class PatchDiscriminator(HubModel):
         base_channels: int = 64,
         norm: str = "batch",
         spectral_norm: bool = False,
+        instance_running_stats: bool = False,
     ) -> None:
         super().__init__()
         if receptive_field not in RECEPTIVE_FIELDS:
@@ -100,7 +104,7 @@ class PatchDiscriminator(HubModel):
         for name, value in (("in_channels", in_channels), ("base_channels", base_channels)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InvalidConfigError(f"{name} must be a positive integer, got {value!r}.")
-        make_norm(norm, 1)
+        make_norm(norm, 1, instance_running_stats)
         self.in_channels = in_channels
         n_layers = RECEPTIVE_FIELDS[receptive_field]
         bias = uses_bias(norm)
@@ -117,11 +121,13 @@ class PatchDiscriminator(HubModel):
             blocks.append(
                 nn.Sequential(
                     conv(base_channels, base_channels * 2, 1, 1, 0, bias),
-                    make_norm(norm, base_channels * 2),
+                    make_norm(norm, base_channels * 2, instance_running_stats),
                     nn.LeakyReLU(0.2),
                 )
             )
-            head = conv(base_channels * 2, 1, 1, 1, 0)
+            # as in the reference PixelDiscriminator, the 1x1 head has a bias only when
+            # the norm has no shift of its own (8,832 parameters for 3 channels, ndf 64)
+            head = conv(base_channels * 2, 1, 1, 1, 0, bias)
         else:
             blocks.append(
                 nn.Sequential(conv(in_channels, base_channels, 4, 2, 1), nn.LeakyReLU(0.2))
@@ -133,7 +139,7 @@ class PatchDiscriminator(HubModel):
                 blocks.append(
                     nn.Sequential(
                         conv(base_channels * prev, base_channels * mult, 4, stride, 1, bias),
-                        make_norm(norm, base_channels * mult),
+                        make_norm(norm, base_channels * mult, instance_running_stats),
                         nn.LeakyReLU(0.2),
                     )
                 )

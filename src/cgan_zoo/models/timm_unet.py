@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_image_tensor, module_dtype
+from ..color_bins import ab_bin_centers, annealed_mean, check_temperature
 from ..errors import InvalidConfigError
 from ..hub import HubModel
 from ..layers.factories import activation_range, make_activation, make_norm, uses_bias
@@ -62,6 +63,17 @@ class TimmUNet(HubModel):
         task: ``"colorize"``, ``"colorize-missing"`` or ``"generic"`` (see
             :class:`UNetGenerator`).
         ab_scale: a/b normalisation of the colour contract (see :mod:`cgan_zoo.color`).
+        color_head: ``"regression"`` (the head outputs ``out_channels`` values per pixel)
+            or ``"bins"`` (colorization only: the head predicts a distribution over
+            quantised ab bins at stride 4, decoded by the annealed mean at
+            :attr:`temperature` and upsampled to the input size; see
+            :mod:`cgan_zoo.color_bins`). With ``"bins"`` the decoder stops at stride 4, so
+            ``decoder_channels`` has two entries fewer (3 for most encoders) and
+            ``final_activation`` is unused.
+        bin_size: ab cell width in Lab units of the ``"bins"`` head.
+        temperature: Default annealed-mean temperature of the ``"bins"`` head, in (0, 1]:
+            1 is the mean (muted where unsure), small values approach the mode (vivid).
+            Change it at any time through the :attr:`temperature` attribute.
 
     Shape:
         - Input: ``(B, in_channels, H, W)`` with H, W divisible by :attr:`stride` (32 for most encoders).
@@ -72,6 +84,10 @@ class TimmUNet(HubModel):
         >>> g = TimmUNet("tf_efficientnet_lite0", decoder_channels=[64, 32, 24, 16, 16])
         >>> g(torch.randn(1, 1, 64, 96)).shape
         torch.Size([1, 2, 64, 96])
+        >>> b = TimmUNet("tf_efficientnet_lite0", decoder_channels=[64, 32, 24], color_head="bins")
+        >>> ab, logits = b.forward_with_logits(torch.randn(1, 1, 64, 96))
+        >>> ab.shape, logits.shape
+        (torch.Size([1, 2, 64, 96]), torch.Size([1, 262, 16, 24]))
     """
 
     def __init__(
@@ -85,6 +101,9 @@ class TimmUNet(HubModel):
         dropout: float = 0.0,
         task: str = "colorize",
         ab_scale: float = 110.0,
+        color_head: str = "regression",
+        bin_size: float = 10.0,
+        temperature: float = 0.38,
     ) -> None:
         super().__init__()
         import timm
@@ -111,8 +130,24 @@ class TimmUNet(HubModel):
         feature_info: Any = self.encoder.feature_info
         enc_channels = list(feature_info.channels())
         reductions = list(feature_info.reduction())
+        if color_head not in ("regression", "bins"):
+            raise InvalidConfigError(
+                f"color_head must be 'regression' or 'bins', got {color_head!r}."
+            )
+        if color_head == "bins" and (task != "colorize" or out_channels != 2):
+            raise InvalidConfigError(
+                "color_head='bins' predicts the ab colour of an L input: it needs task='colorize' "
+                f"and out_channels=2, got task={task!r} and out_channels={out_channels!r}."
+            )
+        self.color_head = color_head
+        n_stages = len(enc_channels) - (2 if color_head == "bins" else 0)
         decoder_channels = [int(c) for c in decoder_channels]
-        if len(decoder_channels) != len(enc_channels):
+        if color_head == "bins" and len(decoder_channels) != n_stages:
+            raise InvalidConfigError(
+                f"color_head='bins' stops the decoder at stride 4, so decoder_channels needs "
+                f"{n_stages} entries for encoder {encoder_name!r}, got {len(decoder_channels)}."
+            )
+        if color_head == "regression" and len(decoder_channels) != len(enc_channels):
             raise InvalidConfigError(
                 f"decoder_channels needs {len(enc_channels)} entries for encoder {encoder_name!r} "
                 f"(one per feature level; the last stage runs at full resolution), got {len(decoder_channels)}."
@@ -136,9 +171,24 @@ class TimmUNet(HubModel):
             prev = out
         self.decoder_blocks = nn.ModuleList(blocks)
         self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
-        self.head = nn.Sequential(
-            nn.Conv2d(prev, out_channels, 3, padding=1), make_activation(final_activation)
-        )
+        if color_head == "bins":
+            centers = ab_bin_centers(bin_size, ab_scale)
+            self.bin_size = float(bin_size)
+            self.temperature = check_temperature(temperature)
+            #: (Q, 2) bin centres in normalised ab units
+            self.register_buffer("bin_centers", centers)
+            #: (Q,) class-rebalancing weights the model was trained with (ones = none)
+            self.register_buffer("bin_weights", torch.ones(len(centers)))
+            self.head = nn.Sequential(
+                nn.Conv2d(prev, prev, 3, padding=1, bias=uses_bias(norm)),
+                make_norm(norm, prev),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(prev, len(centers), 1),
+            )
+        else:
+            self.head = nn.Sequential(
+                nn.Conv2d(prev, out_channels, 3, padding=1), make_activation(final_activation)
+            )
 
     def _adapt_stem(self, in_channels: int) -> None:
         stem = None
@@ -176,9 +226,42 @@ class TimmUNet(HubModel):
     @property
     def output_range(self) -> tuple[float, float]:
         """Closed range of the output values, set by ``final_activation``."""
+        if self.color_head == "bins":
+            return (-1.0, 1.0)
         return activation_range(self.final_activation)
 
+    def forward_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Bin logits of a ``color_head="bins"`` model.
+
+        Shape:
+            - x: ``(B, in_channels, H, W)``.
+            - returns: ``(B, Q, H / 4, W / 4)``.
+        """
+        if self.color_head != "bins":
+            raise InvalidConfigError("forward_logits needs a color_head='bins' model.")
+        return self._features(x)
+
+    def forward_with_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The decoded ab (as :meth:`forward`) and the bin logits, from one pass.
+
+        Shape:
+            - x: ``(B, 1, H, W)``.
+            - returns: ``(B, 2, H, W)`` and ``(B, Q, H / 4, W / 4)``.
+        """
+        logits = self.forward_logits(x)
+        return self._decode(logits, x.shape[-2:]), logits
+
+    def _decode(self, logits: torch.Tensor, size: Any) -> torch.Tensor:
+        centers: Any = self.bin_centers
+        ab = annealed_mean(logits, centers, self.temperature)
+        return F.interpolate(ab, size=tuple(size), mode="bilinear", align_corners=False)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.color_head == "bins":
+            return self._decode(self._features(x), x.shape[-2:])
+        return self._features(x)
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
         check_image_tensor(
             x,
             name="TimmUNet input",
@@ -187,7 +270,7 @@ class TimmUNet(HubModel):
             dtype=module_dtype(self),
         )
         feats = self.encoder(x)
-        skips = feats[-2::-1] + [x]
+        skips = (feats[-2::-1] + [x])[: len(self.decoder_blocks)]
         h = feats[-1]
         for block, skip in zip(self.decoder_blocks, skips):
             h = F.interpolate(h, size=skip.shape[-2:], mode="nearest")

@@ -31,10 +31,16 @@ class UNetGenerator(HubModel):
 
     The defaults build the paper's 256×256 generator: encoder
     C64-C128-C256-C512-C512-C512-C512-C512 (4×4 stride-2 convs, LeakyReLU 0.2,
-    BatchNorm on all but the first layer), decoder CD512-CD512-CD512-C512-C256-C128-C64
+    BatchNorm on all but the first layer), decoder C512-CD512-CD512-CD512-C256-C128-C64
     (4×4 stride-2 transposed convs, skip connections concatenated, BatchNorm, ReLU,
-    dropout 0.5 in the first three blocks) and a final transposed conv to
-    ``out_channels`` with tanh. A 256×256 input reaches a 1×1×512 bottleneck.
+    dropout 0.5 in the three blocks after the bottleneck's own up conv) and a final
+    transposed conv to ``out_channels`` with tanh. A 256×256 input reaches a 1×1×512
+    bottleneck.
+
+    Dropout sits where the authors' reference code puts it: counting decoder blocks from
+    the bottleneck (block 0 is the innermost up conv, which never has dropout), blocks
+    1 to ``dropout_blocks`` use it. So the same seed gives the same dropout masks as a
+    reference ``unet_256`` (the reference ``unet_128`` has ``dropout_blocks=2``).
 
     As in the authors' reference code, the innermost (bottleneck) conv has no norm:
     at batch size 1 a 1×1 map cannot be batch-normalised. With 3 input and 3 output
@@ -50,7 +56,8 @@ class UNetGenerator(HubModel):
         max_channels: Cap on the channel count (512 in the paper).
         norm: ``"batch"``, ``"instance"``, ``"group"`` or ``"none"``.
         dropout: Dropout probability in the first decoder blocks (the paper's noise).
-        dropout_blocks: How many decoder blocks, counted from the bottleneck, use dropout.
+        dropout_blocks: How many decoder blocks use dropout: blocks 1 to
+            ``dropout_blocks``, counted from the bottleneck's up conv (block 0).
         upsample: ``"transpose"`` (paper) or ``"resize"`` (nearest upsample + 3×3 conv).
         final_activation: ``"tanh"``, ``"sigmoid"`` or ``"none"``.
         task: Data contract stored in the config so inference matches training:
@@ -58,6 +65,9 @@ class UNetGenerator(HubModel):
             or ``"generic"`` (any paired A → B in [-1, 1]).
         ab_scale: Lab a/b values are divided by this to reach [-1, 1] (the colour
             contract of :mod:`cgan_zoo.color`, stored so inference matches training).
+        instance_running_stats: With ``norm="instance"``, keep running statistics and
+            normalise with them in eval mode (the reference code's instance norm until
+            2018; :func:`cgan_zoo.convert.from_reference` sets it for such checkpoints).
 
     Shape:
         - Input: ``(B, in_channels, H, W)`` with H, W divisible by ``2 ** num_downs``.
@@ -84,6 +94,7 @@ class UNetGenerator(HubModel):
         final_activation: str = "tanh",
         task: str = "colorize",
         ab_scale: float = 110.0,
+        instance_running_stats: bool = False,
     ) -> None:
         super().__init__()
         for name, value, low in (
@@ -99,7 +110,7 @@ class UNetGenerator(HubModel):
         if not 0.0 <= float(dropout) < 1.0:
             raise InvalidConfigError(f"dropout must be in [0, 1), got {dropout!r}.")
         check_choice("upsample", upsample, UPSAMPLE_CHOICES)
-        make_norm(norm, 1)  # validates the name
+        make_norm(norm, 1, instance_running_stats)  # validates the name and the flag
         make_activation(final_activation)
         check_task(task, in_channels, out_channels)
         if not float(ab_scale) > 0:
@@ -109,6 +120,10 @@ class UNetGenerator(HubModel):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.num_downs, self.task, self.final_activation = num_downs, task, final_activation
         bias = uses_bias(norm)
+
+        def norm_layer(channels: int) -> nn.Module:
+            return make_norm(norm, channels, instance_running_stats)
+
         ch = [min(base_channels * 2**i, max_channels) for i in range(num_downs)]
 
         downs: list[nn.Module] = [nn.Conv2d(in_channels, ch[0], 4, 2, 1, bias=bias)]
@@ -118,7 +133,7 @@ class UNetGenerator(HubModel):
                 nn.Sequential(
                     nn.LeakyReLU(0.2),
                     nn.Conv2d(ch[i - 1], ch[i], 4, 2, 1, bias=bias),
-                    nn.Identity() if innermost else make_norm(norm, ch[i]),
+                    nn.Identity() if innermost else norm_layer(ch[i]),
                 )
             )
         self.down_blocks = nn.ModuleList(downs)
@@ -131,8 +146,8 @@ class UNetGenerator(HubModel):
                 nn.Sequential(
                     nn.ReLU(),
                     _up_conv(src, dst, upsample, bias),
-                    make_norm(norm, dst),
-                    nn.Dropout(dropout) if j < dropout_blocks and dropout > 0 else nn.Identity(),
+                    norm_layer(dst),
+                    nn.Dropout(dropout) if 1 <= j <= dropout_blocks and dropout > 0 else nn.Identity(),
                 )
             )
         self.up_blocks = nn.ModuleList(ups)

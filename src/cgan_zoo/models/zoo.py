@@ -13,6 +13,7 @@ from .._registry import register_model
 if TYPE_CHECKING:
     from .multiscale import MultiScaleDiscriminator
     from .patch_discriminator import PatchDiscriminator
+    from .resnet import ResnetGenerator
     from .timm_unet import TimmUNet
     from .unet import UNetGenerator
 
@@ -53,6 +54,22 @@ def unet_tiny(**kwargs: Any) -> UNetGenerator:
     from .unet import UNetGenerator
 
     return UNetGenerator(**_merge({"num_downs": 4, "base_channels": 8, "max_channels": 32}, kwargs))
+
+
+@register_model
+def pix2pix_resnet9(**kwargs: Any) -> ResnetGenerator:
+    """The reference ``resnet_9blocks`` generator (CycleGAN's default), L → ab by default."""
+    from .resnet import ResnetGenerator
+
+    return ResnetGenerator(**_merge({"num_blocks": 9}, kwargs))
+
+
+@register_model
+def pix2pix_resnet6(**kwargs: Any) -> ResnetGenerator:
+    """The reference ``resnet_6blocks`` generator (for 128×128 images in CycleGAN)."""
+    from .resnet import ResnetGenerator
+
+    return ResnetGenerator(**_merge({"num_blocks": 6}, kwargs))
 
 
 @register_model

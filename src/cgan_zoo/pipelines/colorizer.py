@@ -213,6 +213,13 @@ class Colorizer:
             repeated calls give different plausible colourings; BatchNorm stays in eval mode.
         batch_size: Images of the same working shape run together in batches this large.
         fast: Run ``generator.optimize_for_inference()`` instead of the generator.
+        temperature: The colour-uncertainty knob of colour-bin models
+            (:attr:`supports_temperature`), in (0, 1]: the annealed-mean temperature of
+            the predicted colour distribution. 1 gives its mean, so colour the model is
+            unsure of stays muted (nearly colourless scenes stay nearly colourless);
+            smaller values commit to the most likely colours (more vivid, more often
+            wrong). ``None`` uses the model's default, stated in its model card. Each
+            call can override it.
 
     Raises:
         TypeError: If ``generator`` is not a torch module.
@@ -239,6 +246,7 @@ class Colorizer:
         stochastic: bool = False,
         batch_size: int = 8,
         fast: bool = False,
+        temperature: float | None = None,
     ) -> None:
         if not isinstance(generator, nn.Module):
             raise TypeError(
@@ -280,6 +288,27 @@ class Colorizer:
             )
         self._net: nn.Module = self._optimize(generator) if fast else generator
         self._cost: ForwardCost | None = None
+        self.temperature = self._check_temperature(temperature)
+
+    @property
+    def supports_temperature(self) -> bool:
+        """Whether the generator predicts a colour distribution (``color_head="bins"``),
+        so that ``temperature`` applies."""
+        return getattr(self.generator, "color_head", "regression") == "bins"
+
+    def _check_temperature(self, temperature: float | None) -> float | None:
+        if temperature is None:
+            return None
+        if not self.supports_temperature:
+            raise InvalidConfigError(
+                f"temperature={temperature!r} needs a colour-bin model (color_head='bins'), but "
+                f"{type(self.generator).__name__} predicts one colour per pixel. Load one, for "
+                "example Colorizer.from_pretrained('unet_efficientnet_lite0.nature_bins'), or "
+                "leave temperature unset."
+            )
+        from ..color_bins import check_temperature
+
+        return check_temperature(temperature)
 
     @staticmethod
     def _optimize(generator: nn.Module) -> nn.Module:
@@ -348,12 +377,12 @@ class Colorizer:
         return (
             f"Colorizer({type(self.generator).__name__}, task={self.task!r}, size={self.size}, "
             f"device={str(self.device)!r}, stochastic={self.stochastic}, batch_size={self.batch_size}, "
-            f"fast={self.fast})"
+            f"fast={self.fast}, temperature={self.temperature})"
         )
 
     # ------------------------------------------------------------------ public API
 
-    def __call__(self, image: Any, mask: Any = None) -> Any:
+    def __call__(self, image: Any, mask: Any = None, *, temperature: float | None = None) -> Any:
         """Colorize one image.
 
         Args:
@@ -361,6 +390,7 @@ class Colorizer:
                 uint16 or float in [0, 1]) or float tensor ``(1, H, W)``/``(3, H, W)`` in [0, 1].
             mask: Optional missing-region mask of the same H×W (255/True = missing); only
                 for ``"colorize-missing"`` generators.
+            temperature: Overrides the colorizer's ``temperature`` for this call.
 
         Returns:
             The RGB result, exactly H×W, in the input's kind: PIL ``RGB`` image, numpy
@@ -382,16 +412,21 @@ class Colorizer:
             >>> Colorizer(create_model("unet_tiny"), size=32)(torch.rand(1, 20, 24)).shape
             torch.Size([3, 20, 24])
         """
-        return self.colorize_batch([image], None if mask is None else [mask])[0]
+        return self.colorize_batch([image], None if mask is None else [mask], temperature=temperature)[0]
 
     def colorize_batch(
-        self, images: Sequence[Any], masks: Sequence[Any] | None = None
+        self,
+        images: Sequence[Any],
+        masks: Sequence[Any] | None = None,
+        *,
+        temperature: float | None = None,
     ) -> list[Any]:
         """Colorize several images, running same-shape working images in batches.
 
         Args:
             images: A list of images (any accepted kinds and sizes, mixed).
             masks: ``None``, or a list as long as ``images`` whose entries are masks or ``None``.
+            temperature: Overrides the colorizer's ``temperature`` for this call.
 
         Returns:
             A list of results, each as :meth:`__call__` returns it.
@@ -403,14 +438,17 @@ class Colorizer:
             >>> [o.shape for o in c.colorize_batch([np.zeros((16, 16)), np.ones((8, 12, 3))])]
             [(16, 16, 3), (8, 12, 3)]
         """
+        t = self._check_temperature(temperature)
         items = self._prepare_all(images, masks)
         with torch.no_grad():
             return [
                 tensor_to_image(lab_to_rgb(lab), item.spec)
-                for item, lab in zip(items, self._run(items))
+                for item, lab in zip(items, self._run(items, temperature=t))
             ]
 
-    def predict_lab(self, image: Any, mask: Any = None) -> torch.Tensor:
+    def predict_lab(
+        self, image: Any, mask: Any = None, *, temperature: float | None = None
+    ) -> torch.Tensor:
         """The full-resolution Lab result before conversion to RGB.
 
         Channel 0 is the input's own lightness (the predicted lightness inside missing
@@ -426,8 +464,9 @@ class Colorizer:
             >>> lab.shape, round(float(lab[0].mean()))
             (torch.Size([3, 8, 8]), 100)
         """
+        t = self._check_temperature(temperature)
         items = self._prepare_all([image], None if mask is None else [mask])
-        return self._run(items)[0][0]
+        return self._run(items, temperature=t)[0][0]
 
     # ------------------------------------------------------------------ internals
 
@@ -560,7 +599,9 @@ class Colorizer:
             work_mask = (F.interpolate(mask, size=(wh, ww), mode="nearest") > 0.5).to(light.dtype)
         return masked_generator_input(light, work_mask)
 
-    def _infer(self, items: Sequence[_Item]) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+    def _infer(
+        self, items: Sequence[_Item], temperature: float | None = None
+    ) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
         """Run the generator; returns per item the working-size ``(ab, L or None)`` in [-1, 1]."""
         results: list[tuple[torch.Tensor, torch.Tensor | None] | None] = [None] * len(items)
         groups: dict[tuple[int, int], list[int]] = {}
@@ -572,14 +613,25 @@ class Colorizer:
                 x = torch.cat([items[i].model_input for i in chunk])
                 self.check_fits(len(chunk), self._padded(x.shape[-2]), self._padded(x.shape[-1]))
                 padded, padding = pad_to_multiple(x, self.stride)
-                out = crop_padding(self._forward(padded), padding).float()
+                out = crop_padding(self._forward(padded, temperature), padding).float()
                 for j, i in enumerate(chunk):
                     o = out[j : j + 1]
                     results[i] = (o, None) if self.task == "colorize" else (o[:, 1:3], o[:, :1])
         return results  # type: ignore[return-value]
 
-    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _bin_modules(self) -> list[nn.Module]:
+        seen = {id(m): m for net in (self.generator, self._net) for m in net.modules()}
+        return [m for m in seen.values() if getattr(m, "color_head", None) == "bins"]
+
+    def _forward(self, x: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
         self._set_modes()
+        t = self.temperature if temperature is None else temperature
+        restore: list[tuple[Any, float]] = []
+        if t is not None:
+            for module in self._bin_modules():
+                bins: Any = module
+                restore.append((bins, bins.temperature))
+                bins.temperature = t
         try:
             with torch.no_grad():
                 return self._net(x)
@@ -599,6 +651,9 @@ class Colorizer:
                 f"size (for example size={max(self.stride, self.size // 2)}), a smaller batch_size "
                 "(for example 1), or device='cpu'."
             ) from exc
+        finally:
+            for module, value in restore:
+                module.temperature = value
 
     def _compose(
         self, item: _Item, ab: torch.Tensor, lightness: torch.Tensor | None
@@ -617,7 +672,8 @@ class Colorizer:
                 light = torch.where(item.mask > 0.5, denormalize_l(lightness), light)
             return torch.cat([light, denormalize_ab(ab, self.ab_scale)], dim=1)
 
-    def _run(self, items: Sequence[_Item]) -> list[torch.Tensor]:
+    def _run(self, items: Sequence[_Item], temperature: float | None = None) -> list[torch.Tensor]:
         return [
-            self._compose(item, ab, light) for item, (ab, light) in zip(items, self._infer(items))
+            self._compose(item, ab, light)
+            for item, (ab, light) in zip(items, self._infer(items, temperature))
         ]

@@ -35,11 +35,21 @@ class Pix2PixConfig:
         generator: Registered generator name; ``generator_kwargs`` override its defaults.
         discriminator: Registered discriminator name; ``in_channels`` is set automatically.
         init: Pretrained name or ``save_pretrained`` folder to start G from (fine-tuning).
+        init_strict: With ``init``, require the generator built from ``generator`` and
+            ``generator_kwargs`` to match the initial weights exactly. ``False`` builds
+            that generator and copies every tensor of the initial weights whose name and
+            shape match (for example a new head on a pretrained encoder and decoder); the
+            copied and left-out names are logged.
         encoder_weights: Local safetensors ImageNet weights for a timm encoder.
         encoder_key_map: Key map for ``encoder_weights`` (``"identity"``, ``"efficientnet_lite0"``).
         freeze_encoder: Keep the timm encoder's weights fixed.
         gan_mode: ``"vanilla"``, ``"lsgan"``, ``"hinge"`` or ``"wgan"``.
         lambda_gan / lambda_l1 / lambda_fm / lambda_perceptual: Loss weights.
+        lambda_bins: Weight of the class-rebalanced bin cross-entropy of ``color_head="bins"``
+            generators (:func:`cgan_zoo.losses.bin_cross_entropy_loss`; unused otherwise).
+        bin_rebalance: Mix λ of the bin rebalancing ``1 / ((1 - λ)·p̃ + λ / Q)``, with
+            ``p̃`` estimated from the training photos at the start of the run (1 = no
+            rebalancing, Zhang et al. use 0.5).
         perceptual_weights: Local safetensors weights of the perceptual backbone.
         hole_weight: L1 weight inside missing regions (1 = plain L1).
         gp_mode / lambda_gp: Gradient penalty on D (``"none"``, ``"wgan-gp"``, ``"r1"``).
@@ -81,6 +91,7 @@ class Pix2PixConfig:
     discriminator: str = "patchgan_70"
     discriminator_kwargs: dict[str, Any] = field(default_factory=dict)
     init: str | None = None
+    init_strict: bool = True
     encoder_weights: str | None = None
     encoder_key_map: str = "identity"
     freeze_encoder: bool = False
@@ -89,6 +100,8 @@ class Pix2PixConfig:
     lambda_l1: float = 100.0
     lambda_fm: float = 0.0
     lambda_perceptual: float = 0.0
+    lambda_bins: float = 1.0
+    bin_rebalance: float = 0.5
     perceptual_weights: str | None = None
     perceptual_encoder: str = "tf_efficientnet_lite0"
     perceptual_key_map: str = "identity"
@@ -152,10 +165,13 @@ class Pix2PixConfig:
             raise InvalidConfigError(f"decay_start must be in [0, 1], got {self.decay_start!r}.")
         if not 0.0 <= self.missing_fraction <= 0.95:
             raise InvalidConfigError(f"missing_fraction must be in [0, 0.95], got {self.missing_fraction!r}.")
-        for name in ("lr_g", "lr_d", "lambda_gan", "lambda_l1", "lambda_fm", "lambda_perceptual", "lambda_gp", "hole_weight"):
+        for name in ("lr_g", "lr_d", "lambda_gan", "lambda_l1", "lambda_fm", "lambda_perceptual", "lambda_gp", "hole_weight", "lambda_bins"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value < 0:
                 raise InvalidConfigError(f"{name} must be a number >= 0, got {value!r}.")
+
+        if not isinstance(self.bin_rebalance, (int, float)) or not 0.0 <= self.bin_rebalance <= 1.0:
+            raise InvalidConfigError(f"bin_rebalance must be in [0, 1], got {self.bin_rebalance!r}.")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly copy."""

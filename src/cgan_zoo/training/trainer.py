@@ -179,6 +179,9 @@ class Pix2PixTrainer:
             raise InvalidConfigError("no training data: set config.data_dir or pass train_dataset=...")
         self.train_dataset: Dataset = train_data
         self.val_dataset = val_dataset if val_dataset is not None else self._build_dataset(train=False)
+        self.uses_bins = getattr(self.generator, "color_head", "regression") == "bins"
+        if self.uses_bins:
+            self._init_bin_weights()
 
         g_params = [p for p in self.generator.parameters() if p.requires_grad]
         self.opt_g = torch.optim.Adam(g_params, lr=config.lr_g, betas=(config.beta1, config.beta2), foreach=True)
@@ -229,30 +232,13 @@ class Pix2PixTrainer:
     def _build_generator(self) -> nn.Module:
         cfg = self.config
         gen: nn.Module
-        if cfg.init:
-            from .._registry import get_pretrained_cfg
-            from ..hub import HubModel
-
-            if Path(cfg.init).is_dir() or "/" in cfg.init:
-                gen = HubModel.from_pretrained(cfg.init, **cfg.generator_kwargs)
-            else:
-                get_pretrained_cfg(cfg.init)
-                gen = create_model(cfg.init, pretrained=True, **cfg.generator_kwargs)
-            gen.train()
+        if cfg.init and not cfg.init_strict:
+            gen = self._generator_from_config()
+            self._copy_matching_weights(gen, self._load_init())
+        elif cfg.init:
+            gen = self._load_init(**cfg.generator_kwargs)
         else:
-            kwargs = {"task": TASKS[cfg.task], **cfg.generator_kwargs}
-            if TASKS[cfg.task] != "generic":
-                kwargs.setdefault("ab_scale", cfg.ab_scale)
-            if cfg.task == "colorize-missing":
-                kwargs.setdefault("in_channels", 2)
-                kwargs.setdefault("out_channels", 3)
-            elif cfg.task == "paired":
-                kwargs.setdefault("in_channels", 3)
-                kwargs.setdefault("out_channels", 3)
-            if cfg.encoder_weights:
-                kwargs["encoder_weights"] = cfg.encoder_weights
-                kwargs["encoder_key_map"] = cfg.encoder_key_map
-            gen = create_model(cfg.generator, **kwargs)
+            gen = self._generator_from_config()
         if getattr(gen, "task", TASKS[cfg.task]) != TASKS[cfg.task]:
             raise InvalidConfigError(
                 f"generator task {gen.task!r} does not match training task {cfg.task!r}; "
@@ -267,6 +253,75 @@ class Pix2PixTrainer:
                 )
             _requires_grad(encoder, False)
         return gen
+
+    def _load_init(self, **kwargs: Any) -> nn.Module:
+        cfg = self.config
+        from .._registry import get_pretrained_cfg
+        from ..hub import HubModel
+
+        assert cfg.init is not None
+        gen: nn.Module
+        if Path(cfg.init).is_dir() or "/" in cfg.init:
+            gen = HubModel.from_pretrained(cfg.init, **kwargs)
+        else:
+            get_pretrained_cfg(cfg.init)
+            gen = create_model(cfg.init, pretrained=True, **kwargs)
+        gen.train()
+        return gen
+
+    def _generator_from_config(self) -> nn.Module:
+        cfg = self.config
+        kwargs = {"task": TASKS[cfg.task], **cfg.generator_kwargs}
+        if TASKS[cfg.task] != "generic":
+            kwargs.setdefault("ab_scale", cfg.ab_scale)
+        if cfg.task == "colorize-missing":
+            kwargs.setdefault("in_channels", 2)
+            kwargs.setdefault("out_channels", 3)
+        elif cfg.task == "paired":
+            kwargs.setdefault("in_channels", 3)
+            kwargs.setdefault("out_channels", 3)
+        if cfg.encoder_weights:
+            kwargs["encoder_weights"] = cfg.encoder_weights
+            kwargs["encoder_key_map"] = cfg.encoder_key_map
+        return create_model(cfg.generator, **kwargs)
+
+    def _copy_matching_weights(self, gen: nn.Module, source: nn.Module) -> None:
+        """Copy the tensors of ``source`` whose name and shape match ``gen`` (``init_strict=False``)."""
+        own = gen.state_dict()
+        theirs = source.state_dict()
+        copied = [k for k, v in theirs.items() if k in own and own[k].shape == v.shape]
+        with torch.no_grad():
+            for k in copied:
+                own[k].copy_(theirs[k])
+        fresh = sorted(set(own) - set(copied))
+        dropped = sorted(set(theirs) - set(copied))
+        self._log_line(
+            f"init {self.config.init!r} (init_strict=False): copied {len(copied)} tensors; "
+            f"{len(fresh)} new ({', '.join(fresh[:4])}{', ...' if len(fresh) > 4 else ''}); "
+            f"{len(dropped)} unused ({', '.join(dropped[:4])}{', ...' if len(dropped) > 4 else ''})"
+        )
+
+    def _log_line(self, text: str) -> None:
+        if self.rank == 0:
+            print(f"cgan-zoo train: {text}", flush=True)
+
+    def _init_bin_weights(self, max_images: int = 192) -> None:
+        """Estimate the bin prior from the training photos and set the rebalancing weights."""
+        from ..color_bins import bin_histogram, rebalancing_weights
+
+        gen: Any = self.generator
+        centers = gen.bin_centers
+        counts = torch.zeros(centers.shape[0], dtype=torch.float64)
+        n = len(self.train_dataset)  # type: ignore[arg-type]
+        for i in sorted({round(k * n / max_images) for k in range(max_images)} & set(range(n))):
+            target = self.train_dataset[i]["target"]
+            counts += bin_histogram(target[None].to(centers.device), centers)
+        with torch.no_grad():
+            gen.bin_weights.copy_(rebalancing_weights(counts, centers.cpu(), mix=self.config.bin_rebalance))
+        self._log_line(
+            f"bin prior from {min(n, max_images)} photos: {int((counts > 0).sum())}/{len(counts)} bins seen, "
+            f"rebalancing weights {float(gen.bin_weights.min()):.2f}..{float(gen.bin_weights.max()):.2f}"
+        )
 
     def _build_dataset(self, train: bool) -> Dataset | None:
         cfg = self.config
@@ -382,10 +437,15 @@ class Pix2PixTrainer:
         if not all(torch.isfinite(mb["input"]).all() and torch.isfinite(mb["target"]).all() for mb in micro_batches):
             return self._skip_step(micro_batches, "the input batch (data)")
 
-        fakes = []
+        fakes, bin_logits = [], []
         for mb in micro_batches:
             with self._autocast():
-                fakes.append(G(mb["input"]))
+                if self.uses_bins:
+                    fake, logits = cast(Any, G).forward_with_logits(mb["input"])
+                    fakes.append(fake)
+                    bin_logits.append(logits)
+                else:
+                    fakes.append(G(mb["input"]))
         if not all(bool(torch.isfinite(f).all()) for f in fakes):
             return self._skip_step(micro_batches)
 
@@ -425,13 +485,18 @@ class Pix2PixTrainer:
             if gan_phase:
                 _requires_grad(D, False)
             totals: dict[str, float] = {}
-            for mb, fake in zip(micro_batches, fakes):
+            for i, (mb, fake) in enumerate(zip(micro_batches, fakes)):
                 x, y = mb["input"], mb["target"]
                 with self._autocast():
                     terms: dict[str, torch.Tensor] = {}
-                    from ..losses import weighted_l1_loss
+                    from ..losses import bin_cross_entropy_loss, weighted_l1_loss
 
                     terms["l1"] = cfg.lambda_l1 * weighted_l1_loss(fake.float(), y.float(), self._l1_weight(mb))
+                    if self.uses_bins:
+                        gen_any = cast(Any, G)
+                        terms["bins"] = cfg.lambda_bins * bin_cross_entropy_loss(
+                            bin_logits[i], y.float(), gen_any.bin_centers, gen_any.bin_weights
+                        )
                     if gan_phase:
                         fake_pair = torch.cat([x, fake], 1)
                         if cfg.lambda_fm > 0:
