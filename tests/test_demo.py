@@ -235,8 +235,8 @@ def test_compare_runs_every_model_on_the_same_photo(cache, models):
         handlers.compare_models(np.zeros((4, 4), np.uint8), [], cache)
 
 
+@pytest.mark.requires_extra("video")
 def test_clip_errors_are_clear(tmp_path, cache, models):
-    pytest.importorskip("av")
     text = tmp_path / "clip.mp4"
     text.write_text("not a video")
     with pytest.raises(InvalidInputError, match="cannot read video"):
@@ -255,8 +255,9 @@ def test_clip_errors_are_clear(tmp_path, cache, models):
 
 
 @pytest.mark.slow  # importing gradio takes seconds; the browser test covers the page by default
+@pytest.mark.requires_extra("demo")
 def test_page_shows_library_errors_as_messages_and_builds(cache, models):
-    gr = pytest.importorskip("gradio")
+    import gradio as gr
     from cgan_zoo.demo.app import _guard, _upload_dir, build_app
 
     def bad():
