@@ -258,6 +258,7 @@ def test_clip_errors_are_clear(tmp_path, cache, models):
 @pytest.mark.requires_extra("demo")
 def test_page_shows_library_errors_as_messages_and_builds(cache, models):
     import gradio as gr
+
     from cgan_zoo.demo.app import _guard, _upload_dir, build_app
 
     def bad():
