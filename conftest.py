@@ -39,6 +39,7 @@ DOCTEST_EXTRAS: dict[str, str] = {
     "cgan_zoo.pipelines.video.write_frames": "video",
     "cgan_zoo.pipelines.video.colorize_video": "video",
     "cgan_zoo.pipelines.video.check_codec": "video",
+    "cgan_zoo.demo.handlers.colorize_clip": "video",
 }
 
 
