@@ -99,7 +99,7 @@ def load_generator(name: str, *, random_weights: bool = False):
 
     if arch in list_models() and "." in name:
         raise InvalidConfigError(
-            f"no pretrained weights named {name!r};{did_you_mean(name, pretrained)} registered "
+            f"no pretrained weights named {name!r}.{did_you_mean(name, pretrained)} Registered "
             f"weights: {pretrained or 'none'} (see `cgan-zoo models --pretrained`)."
         )
     if arch in list_models() and "." not in name:

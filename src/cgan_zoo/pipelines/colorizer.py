@@ -159,8 +159,8 @@ def load_generator(name_or_path: str | os.PathLike, *, revision: str | None = No
     arch = text.split(".", 1)[0]
     if "." in text and arch in list_models():
         raise InvalidConfigError(
-            f"no pretrained weights named {text!r};{did_you_mean(text, list_pretrained())} "
-            f"registered weights: {list_pretrained() or 'none'} (see `cgan-zoo models --pretrained`)."
+            f"no pretrained weights named {text!r}.{did_you_mean(text, list_pretrained())} "
+            f"Registered weights: {list_pretrained() or 'none'} (see `cgan-zoo models --pretrained`)."
         )
     if arch in list_models():
         raise InvalidConfigError(
