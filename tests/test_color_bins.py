@@ -277,3 +277,22 @@ def test_init_strict_false_copies_matching_tensors(tmp_path, capsys):
             assert torch.equal(g.state_dict()[key], value), key
     out = capsys.readouterr().out
     assert "(init_strict=False): copied" in out and "unused" in out
+
+
+def test_cli_temperature_flag(tmp_path, capsys):
+    from PIL import Image
+
+    from cgan_zoo.cli import main
+
+    tiny_bins().save_pretrained(tmp_path / "bins")
+    Image.fromarray(np.full((24, 40), 120, np.uint8)).save(tmp_path / "gray.png")
+    rc = main(["colorize", str(tmp_path / "gray.png"), "-o", str(tmp_path / "a.png"), "--model",
+               str(tmp_path / "bins"), "--size", "64", "--temperature", "0.5"])
+    assert rc == 0 and Image.open(tmp_path / "a.png").size == (40, 24)
+    rc = main(["colorize", str(tmp_path / "gray.png"), "-o", str(tmp_path / "b.png"), "--model",
+               str(tmp_path / "bins"), "--size", "64", "--temperature", "1.5"])
+    assert rc == 1 and "temperature must be a number in (0, 1]" in capsys.readouterr().err
+    cz.create_model("unet_tiny").save_pretrained(tmp_path / "reg")
+    rc = main(["colorize", str(tmp_path / "gray.png"), "-o", str(tmp_path / "c.png"), "--model",
+               str(tmp_path / "reg"), "--size", "32", "--temperature", "0.5"])
+    assert rc == 1 and "needs a colour-bin model" in capsys.readouterr().err

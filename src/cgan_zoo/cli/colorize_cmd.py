@@ -111,6 +111,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--seed", type=int, default=None, help="random seed for --stochastic (same seed, same colours)"
     )
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="colour-uncertainty knob of colour-bin models, in (0, 1]: 1 = muted where the model "
+        "is unsure, smaller = more vivid (default: the model's, see its model card)",
+    )
     p.set_defaults(run=run)
 
 
@@ -310,6 +317,8 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.size is not None:
         kwargs["size"] = args.size
+    if getattr(args, "temperature", None) is not None:
+        kwargs["temperature"] = args.temperature
     try:
         model = args.model or default_model_name(missing=mask_dir is not None)
         colorizer = Colorizer.from_pretrained(model, **kwargs)
