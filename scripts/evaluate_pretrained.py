@@ -96,6 +96,10 @@ from cgan_zoo.serialization import sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 SPLIT = REPO / "recipes" / "nature_split.json"
+#: the split the previous release's weights were trained with (its train list overlaps today's val)
+PREVIOUS_SPLIT = REPO / "recipes" / "nature_split_v0.1.json"
+UNSEEN_KEY = "unseen_previous"
+UNSEEN_LABEL = "photos outside the previous release's training split"
 SCRIPT = "scripts/evaluate_pretrained.py"
 REPO_URL = "https://github.com/cgan-zoo/cgan-zoo/blob/main"  # model cards link here (they ship without docs/)
 
@@ -519,6 +523,8 @@ def subset_table(result: dict[str, Any], base: str) -> list[str]:
     rows[1] += "---:|"
     names = dict(SUBSET_LABELS, all="whole validation split")
     parts = [(names[k], result["summary"][k]) for k in names]
+    if UNSEEN_KEY in result["summary"]:
+        parts.append((UNSEEN_LABEL, result["summary"][UNSEEN_KEY]))
     parts += [(f"subject: {g}", s) for g, s in result["subjects"].items()]
     for label, s in parts:
         if not s["n"]:
@@ -1312,6 +1318,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     p.add_argument("--split", type=Path, default=SPLIT)
     p.add_argument(
+        "--previous-split",
+        type=Path,
+        default=PREVIOUS_SPLIT,
+        help="also report the photos outside this split's train list (default: the split the "
+        "previous release's weights were trained with, recipes/nature_split_v0.1.json); "
+        "'none' to skip",
+    )
+    p.add_argument(
         "--limit",
         type=int,
         default=None,
@@ -1352,6 +1366,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     split = json.loads(Path(args.split).read_text(encoding="utf-8"))
     names = split_names(split, "val")
+    previous_train = None
+    if str(args.previous_split).lower() != "none" and Path(args.previous_split).is_file():
+        previous = json.loads(Path(args.previous_split).read_text(encoding="utf-8"))
+        previous_train = set(previous.get("train", []))
     st = _load_sources_module()
     try:
         used = st.used_sources(args.data, split)
@@ -1406,6 +1424,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "config": model_config(model, source),
         }
         r["colorize"] = evaluate_colorizer(model, images, args.size, call_kwargs)
+        if previous_train is not None:
+            unseen = [x for x in r["colorize"]["per_image"] if x["image"] not in previous_train]
+            r["colorize"]["summary"][UNSEEN_KEY] = summarize(unseen, ("ours", "gray"))
         if task == "colorize-missing":
             r["missing"] = evaluate_inpainter(model, images, args.size, call_kwargs)
         if name in fp32_paths:
