@@ -538,6 +538,35 @@ def subset_table(result: dict[str, Any], base: str) -> list[str]:
     return rows
 
 
+def temperature_table(result: dict[str, Any]) -> list[str]:
+    """Markdown rows of a colour-bin model's temperature sweep (whole split, near-gray row)."""
+    sweep = result.get("temperature_sweep")
+    if not sweep:
+        return []
+    rows = [
+        f"Colour-uncertainty knob (`temperature`; the default, {result['temperature']:g}, is marked): "
+        "the whole validation split at each temperature, the near-gray row's colourfulness "
+        "(output / original) and the photos outside the previous release's training split.",
+        "",
+        "| temperature | PSNR | PSNR gray | ab error | ab error gray | hue accuracy | colourfulness ratio "
+        "| near-gray colourfulness ratio | PSNR, unseen by the previous release | targets met |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for t, entry in sweep.items():
+        a, ng = entry["summary"]["all"], entry["summary"]["near_gray"]
+        unseen = entry["summary"].get(UNSEEN_KEY)
+        n_met = sum(bool(x["met"]) for x in entry["targets"])
+        mark = " (default)" if math.isclose(float(t), result["temperature"]) else ""
+        rows.append(
+            f"| {t}{mark} | {fmt(a['psnr'])} | {fmt(a['psnr_gray'])} | {fmt(a['ab_error'])} | "
+            f"{fmt(a['ab_error_gray'])} | {fmt(a['hue_accuracy'], 3)} | {fmt(a['colorfulness_ratio'], 3)} | "
+            f"{fmt(ng['colorfulness_ratio'], 2)} | "
+            + (f"{fmt(unseen['psnr'])} (gray {fmt(unseen['psnr_gray'])})" if unseen else "—")
+            + f" | {n_met} of {len(entry['targets'])} |"
+        )
+    return rows
+
+
 def hue_table(bins: dict[str, dict[str, float]]) -> list[str]:
     rows = [
         "| hue of the original (Lab hue angle) | share of coloured pixels | hue accuracy |",
@@ -945,6 +974,8 @@ def write_model_zoo(
             "",
             *hue_table(r["colorize"]["hue_bins"]["ours"]),
         ]
+        if r.get("temperature_sweep"):
+            lines += ["", "### The colour-uncertainty knob", "", *temperature_table(r)]
         if "missing" in r:
             lines += [
                 "",
@@ -1091,6 +1122,15 @@ def write_model_card(
         + " |",
         f"| normalization / final activation | {config.get('norm', '—')} / {config.get('final_activation', '—')} |",
         f"| colour space | Lab, L/50 − 1 and ab/{config.get('ab_scale', 110)} (contract `lab-v1`) |",
+        *(
+            [
+                f"| colour head | distribution over quantised ab bins (cell {config.get('bin_size', 10):g}) at stride 4, "
+                f"decoded by the annealed mean; default temperature {config.get('temperature'):g} "
+                "(the colour-uncertainty knob, see below) |"
+            ]
+            if config.get("color_head") == "bins"
+            else []
+        ),
         f"| working size | {entry.get('input_size', protocol['size'])} px (long side) |",
         f"| parameters | {result['parameters']:,} |",
         f"| weights file | {result['file_mb']:.1f} MB ({training.get('storage_dtype', 'float16')} safetensors) |",
@@ -1165,6 +1205,8 @@ def write_model_card(
         "",
         *subset_table(result["colorize"], "gray"),
     ]
+    if result.get("temperature_sweep"):
+        lines += ["", "### The colour-uncertainty knob", "", *temperature_table(result)]
     if "missing" in result:
         lines += [
             "",
@@ -1318,6 +1360,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     p.add_argument("--split", type=Path, default=SPLIT)
     p.add_argument(
+        "--temperature-sweep",
+        default="1.0,0.6,0.38,0.25,0.15",
+        help="for colour-bin models: also evaluate at these temperatures (comma-separated; "
+        "'none' to skip) and tabulate them in the card and the zoo page",
+    )
+    p.add_argument(
         "--previous-split",
         type=Path,
         default=PREVIOUS_SPLIT,
@@ -1427,6 +1475,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if previous_train is not None:
             unseen = [x for x in r["colorize"]["per_image"] if x["image"] not in previous_train]
             r["colorize"]["summary"][UNSEEN_KEY] = summarize(unseen, ("ours", "gray"))
+        if getattr(model, "color_head", None) == "bins" and args.temperature_sweep.lower() != "none":
+            r["temperature"] = float(model.temperature)
+            r["temperature_sweep"] = {}
+            for t in (float(v) for v in args.temperature_sweep.split(",")):
+                swept = evaluate_colorizer(model, images, args.size, {**call_kwargs, "temperature": t})
+                rows = {k: swept["summary"][k] for k in ("all", "near_gray")}
+                if previous_train is not None:
+                    rows[UNSEEN_KEY] = summarize(
+                        [x for x in swept["per_image"] if x["image"] not in previous_train], ("ours", "gray")
+                    )
+                r["temperature_sweep"][f"{t:g}"] = {"summary": rows, "targets": swept["targets"]}
         if task == "colorize-missing":
             r["missing"] = evaluate_inpainter(model, images, args.size, call_kwargs)
         if name in fp32_paths:

@@ -172,3 +172,29 @@ def test_sources_table(tmp_path):
     assert "c.jpg" not in text and str(tmp_path) not in text
     with pytest.raises(KeyError):
         st.used_sources(tmp_path, {"train": ["train/missing.jpg"], "val": []})
+
+
+def test_bin_model_card_has_the_temperature_sweep_and_the_previous_split_row(data, tmp_path):
+    root, split = data
+    folder = tmp_path / "out" / "src" / "cgan_zoo" / "weights" / "tinybins.test"
+    create_model("timm_unet_tiny", color_head="bins", decoder_channels=[16, 8, 8], temperature=0.5).save_pretrained(folder)
+    sha = ev.sha256_file(folder / "model.safetensors")
+    registry = {"tinybins.test": {"sha256": sha, "license": "MIT", "task": "colorize", "bundled": "tinybins.test"}}
+    (folder.parent / "registry.json").write_text(json.dumps(registry))
+    previous = tmp_path / "previous_split.json"
+    previous.write_text(json.dumps({"train": ["train/p0.png"], "val": []}))
+    results = ev.main(
+        [
+            "--data", str(root), "--split", str(root / "split.json"), "--models", "tinybins.test",
+            "--model-path", f"tinybins.test={folder}", "--max-side", "48", "--size", "32", "--threads", "1",
+            "--temperature-sweep", "1.0,0.5", "--previous-split", str(previous),
+            "--write", "--out-root", str(tmp_path / "out"),
+        ]
+    )  # fmt: skip
+    r = results["tinybins.test"]
+    assert list(r["temperature_sweep"]) == ["1", "0.5"] and r["temperature"] == 0.5
+    assert r["colorize"]["summary"]["unseen_previous"]["n"] == 2  # p0 was trained on
+    card = (folder / "README.md").read_text()
+    assert "### The colour-uncertainty knob" in card and "| 0.5 (default) |" in card
+    assert "default temperature 0.5" in card
+    assert "photos outside the previous release's training split | 2 |" in card
