@@ -42,10 +42,20 @@ def main() -> None:
     p.add_argument("--continued-to", type=int, default=0,
                    help="the run was resumed with a larger --steps budget (a second sitting) up to this step")
     p.add_argument("--fp32", action="store_true", help="store fp32 instead of fp16")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="colour-bin models: the default temperature stored in config.json (chosen on the "
+                   "validation split with scripts/evaluate_pretrained.py's temperature sweep)")
     args = p.parse_args()
 
     arch = args.name.split(".", 1)[0]
     model = generator_from_checkpoint(args.checkpoint)
+    if args.temperature is not None:
+        if getattr(model, "color_head", None) != "bins":
+            raise SystemExit("--temperature needs a colour-bin model (color_head='bins')")
+        cfg = {k: v for k, v in model.config.items() if not k.startswith("_")}
+        rebuilt = type(model)(**{**cfg, "temperature": args.temperature})
+        rebuilt.load_state_dict(model.state_dict(), strict=True)
+        model = rebuilt.eval()
     state = load_checkpoint(args.checkpoint)
     folder = WEIGHTS / args.name
     folder.mkdir(parents=True, exist_ok=True)

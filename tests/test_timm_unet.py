@@ -135,7 +135,7 @@ def test_resnet18_encoder():
         ({"final_activation": "softmax"}, r"activation='softmax' is not supported"),
         ({"dropout": 1.5}, r"dropout must be in \[0, 1\)"),
         ({"in_channels": 3}, r"task='colorize' needs in_channels=1 and out_channels=2"),
-        ({"in_channels": 0, "task": "generic"}, r"in_channels must be a positive integer, got 0"),
+        ({"in_channels": 0, "task": "generic"}, r"in_channels must be an integer >= 1, got 0"),
     ],
 )
 def test_invalid_configs(kwargs, pattern):

@@ -8,10 +8,9 @@ import torch
 from torch import nn
 
 from .._validation import check_image_tensor, module_dtype
-from ..errors import InvalidConfigError
 from ..hub import HubModel
 from ..layers.factories import activation_range, check_choice, make_activation, make_norm, uses_bias
-from ._contract import check_task
+from ._contract import check_generator_args
 
 __all__ = ["ResnetGenerator", "PADDING_MODES"]
 
@@ -140,23 +139,17 @@ class ResnetGenerator(HubModel):
         instance_running_stats: bool = False,
     ) -> None:
         super().__init__()
-        for name, value, low in (
-            ("in_channels", in_channels, 1),
-            ("out_channels", out_channels, 1),
-            ("base_channels", base_channels, 1),
-            ("num_blocks", num_blocks, 0),
-        ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise InvalidConfigError(f"{name} must be an integer >= {low}, got {value!r}.")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise InvalidConfigError(f"dropout must be in [0, 1), got {dropout!r}.")
+        self.ab_scale = check_generator_args(
+            task,
+            in_channels,
+            out_channels,
+            dropout,
+            ab_scale,
+            integers=(("base_channels", base_channels, 1), ("num_blocks", num_blocks, 0)),
+        )
         check_choice("padding_mode", padding_mode, PADDING_MODES)
         make_norm(norm, 1, instance_running_stats)  # validates the name and the flag
         make_activation(final_activation)
-        check_task(task, in_channels, out_channels)
-        if not float(ab_scale) > 0:
-            raise InvalidConfigError(f"ab_scale must be positive, got {ab_scale!r}.")
-        self.ab_scale = float(ab_scale)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.task, self.final_activation, self.padding_mode = task, final_activation, padding_mode
         bias = uses_bias(norm)

@@ -15,7 +15,7 @@ from ..color_bins import ab_bin_centers, annealed_mean, check_temperature
 from ..errors import InvalidConfigError
 from ..hub import HubModel
 from ..layers.factories import activation_range, make_activation, make_norm, uses_bias
-from ._contract import check_task
+from ._contract import check_generator_args
 from .encoder_weights import adapt_input_conv_weight
 
 __all__ = ["TimmUNet"]
@@ -108,18 +108,9 @@ class TimmUNet(HubModel):
         super().__init__()
         import timm
 
-        check_task(task, in_channels, out_channels)
-        if not float(ab_scale) > 0:
-            raise InvalidConfigError(f"ab_scale must be positive, got {ab_scale!r}.")
-        self.ab_scale = float(ab_scale)
+        self.ab_scale = check_generator_args(task, in_channels, out_channels, dropout, ab_scale)
         make_activation(final_activation)
         make_norm(norm, 1)
-        if not 0.0 <= float(dropout) < 1.0:
-            raise InvalidConfigError(f"dropout must be in [0, 1), got {dropout!r}.")
-        if not isinstance(in_channels, int) or in_channels < 1:
-            raise InvalidConfigError(
-                f"in_channels must be a positive integer, got {in_channels!r}."
-            )
         try:
             self.encoder = timm.create_model(encoder_name, features_only=True, pretrained=False)
         except RuntimeError as exc:
