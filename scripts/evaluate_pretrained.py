@@ -98,6 +98,7 @@ REPO = Path(__file__).resolve().parents[1]
 SPLIT = REPO / "recipes" / "nature_split.json"
 #: the split the previous release's weights were trained with (its train list overlaps today's val)
 PREVIOUS_SPLIT = REPO / "recipes" / "nature_split_v0.1.json"
+PREVIOUS_SPLIT_NAME = "recipes/nature_split_v0.1.json"
 UNSEEN_KEY = "unseen_previous"
 UNSEEN_LABEL = "photos outside the previous release's training split"
 SCRIPT = "scripts/evaluate_pretrained.py"
@@ -538,6 +539,28 @@ def subset_table(result: dict[str, Any], base: str) -> list[str]:
     return rows
 
 
+def previous_split_note(result: dict[str, Any]) -> str:
+    """Why the previous-split row is the fair one for weights trained on the previous split."""
+    rows = [result["colorize"]["summary"].get(UNSEEN_KEY)]
+    if "missing" in result:
+        rows.append(result["missing"]["summary"].get(UNSEEN_KEY))
+    n_val = int(result["colorize"]["summary"]["all"]["n"])
+    n_unseen = int(rows[0]["n"]) if rows[0] else 0
+    text = (
+        f"**These weights were trained on the previous split** (`{PREVIOUS_SPLIT_NAME}`), whose training "
+        f"list holds {n_val - n_unseen} of today's {n_val} validation photos: the rows over the whole split "
+        f"flatter them. The fair comparison is the row of the {n_unseen} {UNSEEN_LABEL}"
+    )
+    if rows[0]:
+        text += f": PSNR {fmt(rows[0]['psnr'])} dB against {fmt(rows[0]['psnr_gray'])} dB for the gray input"
+    if len(rows) > 1 and rows[1]:
+        text += (
+            f"; with missing regions, PSNR inside the holes {fmt(rows[1]['hole_psnr'])} dB against "
+            f"{fmt(rows[1]['hole_psnr_telea'])} dB for Telea"
+        )
+    return text + "."
+
+
 def temperature_table(result: dict[str, Any]) -> list[str]:
     """Markdown rows of a colour-bin model's temperature sweep (whole split, near-gray row)."""
     sweep = result.get("temperature_sweep")
@@ -974,6 +997,8 @@ def write_model_zoo(
             "",
             *hue_table(r["colorize"]["hue_bins"]["ours"]),
         ]
+        if r.get("trained_on_previous_split"):
+            lines += ["", previous_split_note(r)]
         if r.get("temperature_sweep"):
             lines += ["", "### The colour-uncertainty knob", "", *temperature_table(r)]
         if "missing" in r:
@@ -1205,6 +1230,8 @@ def write_model_card(
         "",
         *subset_table(result["colorize"], "gray"),
     ]
+    if result.get("trained_on_previous_split"):
+        lines += ["", previous_split_note(result)]
     if result.get("temperature_sweep"):
         lines += ["", "### The colour-uncertainty knob", "", *temperature_table(result)]
     if "missing" in result:
@@ -1360,6 +1387,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     p.add_argument("--split", type=Path, default=SPLIT)
     p.add_argument(
+        "--trained-on-previous",
+        nargs="*",
+        default=[],
+        metavar="NAME",
+        help="models (besides registry entries whose training.split says so) trained on "
+        "--previous-split: their cards and sections say which rows are fair",
+    )
+    p.add_argument(
         "--temperature-sweep",
         default="1.0,0.6,0.38,0.25,0.15",
         help="for colour-bin models: also evaluate at these temperatures (comma-separated; "
@@ -1488,6 +1523,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 r["temperature_sweep"][f"{t:g}"] = {"summary": rows, "targets": swept["targets"]}
         if task == "colorize-missing":
             r["missing"] = evaluate_inpainter(model, images, args.size, call_kwargs)
+            if previous_train is not None:
+                unseen = [x for x in r["missing"]["per_image"] if x["image"] not in previous_train]
+                r["missing"]["summary"][UNSEEN_KEY] = summarize(unseen, r["missing"]["methods"])
+        if previous_train is not None:
+            r["trained_on_previous_split"] = name in args.trained_on_previous or (
+                registry.get(name, {}).get("training", {}).get("split") == PREVIOUS_SPLIT_NAME
+            )
         if name in fp32_paths:
             # Evaluated from a checkpoint (fp32) already: emulate the export by rounding those
             # very weights to fp16 (reloading the path could pick a newer checkpoint).

@@ -23,10 +23,12 @@ from cgan_zoo.training import generator_from_checkpoint, load_checkpoint
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "cgan_zoo" / "weights"
 TRAINING_DATA = (
-    "Real nature photos shipped in Debian and PyPI packages (GCompris, MATE, LXQt, KDE Plasma, "
-    "libjxl, OpenCV, scikit-learn, scikit-image, SciPy, imgaug, UFO:AI, TORCS, MegaGlest, "
-    "Red Eclipse, SuperTuxKart, OpenArena, Lugaru, Nexuiz, VPython, Tux Typing, Blender, "
-    "trigger-rally and others); per-file sources and licences in docs/data_sources.md"
+    "Real nature photos shipped in Debian and PyPI packages: Endless Sky landscapes, GCompris "
+    "animals, MATE, KDE Plasma, libjxl, scikit-learn, scikit-image, SciPy and imgaug photos, natural-"
+    "material textures and skies from UFO:AI, TORCS, MegaGlest, Red Eclipse, SuperTuxKart, OpenArena, "
+    "Lugaru, Nexuiz, VPython, Blender, trigger-rally and Ren'Py, and a few from LibreOffice, GIMP and "
+    "AfterStep; the training list of recipes/nature_split.json (whole source packages held out for "
+    "validation). Per-file sources and licences in docs/data_sources.md"
 )
 
 

@@ -188,6 +188,7 @@ def test_bin_model_card_has_the_temperature_sweep_and_the_previous_split_row(dat
             "--data", str(root), "--split", str(root / "split.json"), "--models", "tinybins.test",
             "--model-path", f"tinybins.test={folder}", "--max-side", "48", "--size", "32", "--threads", "1",
             "--temperature-sweep", "1.0,0.5", "--previous-split", str(previous),
+            "--trained-on-previous", "tinybins.test",
             "--write", "--out-root", str(tmp_path / "out"),
         ]
     )  # fmt: skip
@@ -198,3 +199,4 @@ def test_bin_model_card_has_the_temperature_sweep_and_the_previous_split_row(dat
     assert "### The colour-uncertainty knob" in card and "| 0.5 (default) |" in card
     assert "default temperature 0.5" in card
     assert "photos outside the previous release's training split | 2 |" in card
+    assert "**These weights were trained on the previous split**" in card and "holds 1 of today's 3" in card
