@@ -18,6 +18,7 @@ import argparse
 import json
 from pathlib import Path
 
+from cgan_zoo import HubModel
 from cgan_zoo.serialization import save_safetensors
 from cgan_zoo.training import generator_from_checkpoint, load_checkpoint
 
@@ -34,7 +35,9 @@ TRAINING_DATA = (
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("checkpoint", type=Path)
+    p.add_argument("checkpoint", type=Path,
+                   help="a trainer checkpoint (its EMA generator), or a save_pretrained folder a run wrote "
+                   "(then give --steps)")
     p.add_argument("name", help="arch.tag, e.g. unet_efficientnet_lite0.nature")
     p.add_argument("--license", default="CC-BY-SA-4.0")
     p.add_argument("--description", default="")
@@ -44,13 +47,22 @@ def main() -> None:
     p.add_argument("--continued-to", type=int, default=0,
                    help="the run was resumed with a larger --steps budget (a second sitting) up to this step")
     p.add_argument("--fp32", action="store_true", help="store fp32 instead of fp16")
+    p.add_argument("--steps", type=int, default=None,
+                   help="training steps of a save_pretrained folder (a checkpoint records its own)")
     p.add_argument("--temperature", type=float, default=None,
                    help="colour-bin models: the default temperature stored in config.json (chosen on the "
                    "validation split with scripts/evaluate_pretrained.py's temperature sweep)")
     args = p.parse_args()
 
     arch = args.name.split(".", 1)[0]
-    model = generator_from_checkpoint(args.checkpoint)
+    if args.checkpoint.is_dir():
+        if args.steps is None:
+            raise SystemExit("a save_pretrained folder does not record its training steps; pass --steps")
+        model = HubModel.from_pretrained(args.checkpoint).eval()
+        steps = args.steps
+    else:
+        model = generator_from_checkpoint(args.checkpoint)
+        steps = int(load_checkpoint(args.checkpoint)["step"])
     if args.temperature is not None:
         if getattr(model, "color_head", None) != "bins":
             raise SystemExit("--temperature needs a colour-bin model (color_head='bins')")
@@ -58,7 +70,6 @@ def main() -> None:
         rebuilt = type(model)(**{**cfg, "temperature": args.temperature})
         rebuilt.load_state_dict(model.state_dict(), strict=True)
         model = rebuilt.eval()
-    state = load_checkpoint(args.checkpoint)
     folder = WEIGHTS / args.name
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)  # config.json (+ fp32 weights, replaced below)
@@ -84,7 +95,7 @@ def main() -> None:
         "training_data": TRAINING_DATA,
         "description": args.description or previous.get("description", ""),
         "training": {
-            "steps": int(state["step"]),
+            "steps": steps,
             "recipe": args.recipe,
             "cpu_hours": args.cpu_hours,
             **({"continued_to": args.continued_to} if args.continued_to else {}),
