@@ -98,7 +98,7 @@ REPO = Path(__file__).resolve().parents[1]
 SPLIT = REPO / "recipes" / "nature_split.json"
 #: the split the previous release's weights were trained with (its train list overlaps today's val)
 PREVIOUS_SPLIT = REPO / "recipes" / "nature_split_v0.1.json"
-PREVIOUS_SPLIT_NAME = "recipes/nature_split_v0.1.json"
+PREVIOUS_SPLIT_NAME = PREVIOUS_SPLIT.relative_to(REPO).as_posix()
 UNSEEN_KEY = "unseen_previous"
 UNSEEN_LABEL = "photos outside the previous release's training split"
 SCRIPT = "scripts/evaluate_pretrained.py"

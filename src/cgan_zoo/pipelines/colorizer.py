@@ -289,6 +289,9 @@ class Colorizer:
         self._net: nn.Module = self._optimize(generator) if fast else generator
         self._cost: ForwardCost | None = None
         self.temperature = self._check_temperature(temperature)
+        # the modules whose annealed-mean temperature a call may set (found once, not per forward)
+        found = {id(m): m for net in (generator, self._net) for m in net.modules()}
+        self._bin_heads = [m for m in found.values() if getattr(m, "color_head", None) == "bins"]
 
     @property
     def supports_temperature(self) -> bool:
@@ -619,16 +622,12 @@ class Colorizer:
                     results[i] = (o, None) if self.task == "colorize" else (o[:, 1:3], o[:, :1])
         return results  # type: ignore[return-value]
 
-    def _bin_modules(self) -> list[nn.Module]:
-        seen = {id(m): m for net in (self.generator, self._net) for m in net.modules()}
-        return [m for m in seen.values() if getattr(m, "color_head", None) == "bins"]
-
     def _forward(self, x: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
         self._set_modes()
         t = self.temperature if temperature is None else temperature
         restore: list[tuple[Any, float]] = []
         if t is not None:
-            for module in self._bin_modules():
+            for module in self._bin_heads:
                 bins: Any = module
                 restore.append((bins, bins.temperature))
                 bins.temperature = t
