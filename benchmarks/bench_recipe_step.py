@@ -49,10 +49,13 @@ VARIANTS = {
 
 
 class RandomPhotos(Dataset):
-    """Deterministic random (L, ab) crops of the recipe's size."""
+    """Deterministic random crops of the recipe's size, shaped for its task.
 
-    def __init__(self, n: int, size: int) -> None:
-        self.n, self.size = n, size
+    ``colorize``: L → ab. ``colorize-missing``: masked L + mask → Lab, with the mask.
+    """
+
+    def __init__(self, n: int, size: int, task: str = "colorize") -> None:
+        self.n, self.size, self.task = n, size, task
 
     def __len__(self) -> int:
         return self.n
@@ -61,6 +64,9 @@ class RandomPhotos(Dataset):
         g = torch.Generator().manual_seed(i)
         x = torch.rand(1, self.size, self.size, generator=g) * 2 - 1
         y = (torch.rand(2, self.size, self.size, generator=g) - 0.5) * 0.6
+        if self.task == "colorize-missing":
+            mask = (torch.rand(1, self.size, self.size, generator=g) < 0.3).float()
+            return {"input": torch.cat([x * (1 - mask), mask]), "target": torch.cat([x, y]), "mask": mask}
         return {"input": x, "target": y}
 
 
@@ -96,7 +102,7 @@ def main() -> None:
     base.update(warmup_steps=0, ema_decay=base.get("ema_decay", 0.0), tensorboard=False, log_every=0,
                 val_every=0, sample_every=0, ckpt_every=0)
     size, batch = int(base["crop_size"]), int(base["batch_size"])
-    data = RandomPhotos(batch * (args.steps + 1), size)
+    data = RandomPhotos(batch * (args.steps + 1), size, base.get("task", "colorize"))
     results = {}
     for name in args.variants.split(","):
         torch.manual_seed(0)

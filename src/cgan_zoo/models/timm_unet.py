@@ -15,6 +15,7 @@ from ..color_bins import ab_bin_centers, annealed_mean, check_temperature
 from ..errors import InvalidConfigError
 from ..hub import HubModel
 from ..layers.factories import activation_range, make_activation, make_norm, uses_bias
+from ..layers.hole_fill import pyramid_fill
 from ._contract import check_generator_args
 from .encoder_weights import adapt_input_conv_weight
 
@@ -74,6 +75,12 @@ class TimmUNet(HubModel):
         temperature: Default annealed-mean temperature of the ``"bins"`` head, in (0, 1]:
             1 is the mean (muted where unsure), small values approach the mode (vivid).
             Change it at any time through the :attr:`temperature` attribute.
+        hole_fill: ``"none"`` or ``"pyramid"`` (``task="colorize-missing"`` only): before
+            the encoder, replace the holes of the masked L (channel 0, holes marked by the
+            mask in channel 1) with a classical push-pull fill
+            (:func:`cgan_zoo.layers.hole_fill.pyramid_fill`), so the network starts from a
+            smooth guess instead of a flat gray. Part of the model, so every pipeline and
+            export gets it.
 
     Shape:
         - Input: ``(B, in_channels, H, W)`` with H, W divisible by :attr:`stride` (32 for most encoders).
@@ -104,6 +111,7 @@ class TimmUNet(HubModel):
         color_head: str = "regression",
         bin_size: float = 10.0,
         temperature: float = 0.38,
+        hole_fill: str = "none",
     ) -> None:
         super().__init__()
         import timm
@@ -131,6 +139,15 @@ class TimmUNet(HubModel):
                 f"and out_channels=2, got task={task!r} and out_channels={out_channels!r}."
             )
         self.color_head = color_head
+        if hole_fill not in ("none", "pyramid"):
+            raise InvalidConfigError(f"hole_fill must be 'none' or 'pyramid', got {hole_fill!r}.")
+        if hole_fill != "none" and (task != "colorize-missing" or in_channels < 2):
+            raise InvalidConfigError(
+                f"hole_fill={hole_fill!r} fills the holes of a masked L input: it needs "
+                f"task='colorize-missing' (masked L + mask), got task={task!r} with "
+                f"in_channels={in_channels!r}. Use hole_fill='none'."
+            )
+        self.hole_fill = hole_fill
         n_stages = len(enc_channels) - (2 if color_head == "bins" else 0)
         decoder_channels = [int(c) for c in decoder_channels]
         if color_head == "bins" and len(decoder_channels) != n_stages:
@@ -260,6 +277,8 @@ class TimmUNet(HubModel):
             multiple=self.stride,
             dtype=module_dtype(self),
         )
+        if self.hole_fill == "pyramid":
+            x = torch.cat([pyramid_fill(x[:, :1], x[:, 1:2]), x[:, 1:]], dim=1)
         feats = self.encoder(x)
         skips = (feats[-2::-1] + [x])[: len(self.decoder_blocks)]
         h = feats[-1]
