@@ -66,7 +66,11 @@ class RandomPhotos(Dataset):
         y = (torch.rand(2, self.size, self.size, generator=g) - 0.5) * 0.6
         if self.task == "colorize-missing":
             mask = (torch.rand(1, self.size, self.size, generator=g) < 0.3).float()
-            return {"input": torch.cat([x * (1 - mask), mask]), "target": torch.cat([x, y]), "mask": mask}
+            return {
+                "input": torch.cat([x * (1 - mask), mask]),
+                "target": torch.cat([x, y]),
+                "mask": mask,
+            }
         return {"input": x, "target": y}
 
 
@@ -82,9 +86,13 @@ def cpu_flags() -> set[str]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("recipe", type=Path)
-    p.add_argument("--steps", type=int, default=3, help="timed steps per variant (after one warm-up step)")
+    p.add_argument(
+        "--steps", type=int, default=3, help="timed steps per variant (after one warm-up step)"
+    )
     p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
     p.add_argument("--crop-size", type=int, help="override the recipe's crop size")
     p.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset")
@@ -99,15 +107,24 @@ def main() -> None:
         base["batch_size"] = args.batch_size
     if args.crop_size:
         base["crop_size"] = args.crop_size
-    base.update(warmup_steps=0, ema_decay=base.get("ema_decay", 0.0), tensorboard=False, log_every=0,
-                val_every=0, sample_every=0, ckpt_every=0)
+    base.update(
+        warmup_steps=0,
+        ema_decay=base.get("ema_decay", 0.0),
+        tensorboard=False,
+        log_every=0,
+        val_every=0,
+        sample_every=0,
+        ckpt_every=0,
+    )
     size, batch = int(base["crop_size"]), int(base["batch_size"])
     data = RandomPhotos(batch * (args.steps + 1), size, base.get("task", "colorize"))
     results = {}
     for name in args.variants.split(","):
         torch.manual_seed(0)
         with tempfile.TemporaryDirectory() as out:
-            cfg = Pix2PixConfig.from_dict({**base, **VARIANTS[name], "out_dir": out, "steps": args.steps + 1})
+            cfg = Pix2PixConfig.from_dict(
+                {**base, **VARIANTS[name], "out_dir": out, "steps": args.steps + 1}
+            )
             trainer = Pix2PixTrainer(cfg, train_dataset=data)
             times, first = [], None
             for step in range(args.steps + 1):

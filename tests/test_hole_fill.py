@@ -65,8 +65,13 @@ def test_all_missing_gives_zeros_not_nan():
 
 def test_timm_unet_hole_fill_changes_only_what_is_in_the_holes():
     torch.manual_seed(0)
-    m = TimmUNet(in_channels=2, out_channels=3, task="colorize-missing",
-                 decoder_channels=[32, 24, 16, 16, 16], hole_fill="pyramid").eval()
+    m = TimmUNet(
+        in_channels=2,
+        out_channels=3,
+        task="colorize-missing",
+        decoder_channels=[32, 24, 16, 16, 16],
+        hole_fill="pyramid",
+    ).eval()
     x = torch.rand(1, 2, 64, 64) * 2 - 1
     mask = torch.zeros(1, 1, 64, 64)
     mask[..., 16:48, 16:48] = 1
@@ -80,8 +85,10 @@ def test_timm_unet_hole_fill_changes_only_what_is_in_the_holes():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(hole_fill="telea", in_channels=2, out_channels=3, task="colorize-missing"),
-     dict(hole_fill="pyramid")],
+    [
+        dict(hole_fill="telea", in_channels=2, out_channels=3, task="colorize-missing"),
+        dict(hole_fill="pyramid"),
+    ],
 )
 def test_timm_unet_hole_fill_bad_values(kwargs):
     with pytest.raises(InvalidConfigError, match="hole_fill"):

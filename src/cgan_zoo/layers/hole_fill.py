@@ -58,7 +58,9 @@ def pyramid_fill(values: torch.Tensor, missing: torch.Tensor, eps: float = 1e-6)
     weighted, known = levels[-1]
     estimate = weighted / known.clamp_min(eps)
     for weighted, known in reversed(levels[:-1]):
-        coarse = F.interpolate(estimate, size=weighted.shape[-2:], mode="bilinear", align_corners=False)
+        coarse = F.interpolate(
+            estimate, size=weighted.shape[-2:], mode="bilinear", align_corners=False
+        )
         own = weighted / known.clamp_min(eps)
         # trust a level's own average in proportion to how much of it is known
         trust = (known * 4.0).clamp(0.0, 1.0)
