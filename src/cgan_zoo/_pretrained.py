@@ -20,7 +20,8 @@ class PretrainedCfg:
     Attributes:
         name: Full name ``"architecture.tag"``.
         architecture: Registered model name the weights belong to.
-        sha256: Hex sha256 of ``model.safetensors``.
+        sha256: Hex sha256 of ``model.safetensors``, or of ``model.safetensors.index.json``
+            for sharded weights (the index pins every shard, see :mod:`cgan_zoo.sharded_weights`).
         license: SPDX licence of the weights.
         bundled: Folder holding ``config.json`` + ``model.safetensors`` inside the Python
             package ``package``.

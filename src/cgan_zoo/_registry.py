@@ -131,14 +131,18 @@ def register_pretrained(cfg: PretrainedCfg) -> PretrainedCfg:
     """
     _ensure_registered()
     if cfg.architecture not in _MODELS:
-        raise InvalidConfigError(f"pretrained {cfg.name!r} names unknown architecture {cfg.architecture!r}.")
+        raise InvalidConfigError(
+            f"pretrained {cfg.name!r} names unknown architecture {cfg.architecture!r}."
+        )
     if not re.fullmatch(r"[0-9a-f]{64}", cfg.sha256 or ""):
         raise InvalidConfigError(
             f"pretrained {cfg.name!r} has sha256 {cfg.sha256!r}; pin the 64-hex-digit sha256 of its "
             "model.safetensors (cgan_zoo.serialization.sha256_file computes it)."
         )
     if cfg.hub_id and not cfg.revision:
-        raise InvalidConfigError(f"pretrained {cfg.name!r} is on the Hub but has no pinned revision.")
+        raise InvalidConfigError(
+            f"pretrained {cfg.name!r} is on the Hub but has no pinned revision."
+        )
     if cfg.hub_id and not re.fullmatch(r"[0-9a-f]{40}", str(cfg.revision)):
         raise InvalidConfigError(
             f"pretrained {cfg.name!r} has revision {cfg.revision!r}; pin a full 40-character "
@@ -208,7 +212,9 @@ def get_pretrained_cfg(name: str) -> PretrainedCfg:
     )
 
 
-def resolve_pretrained_folder(cfg: PretrainedCfg, *, cache_dir: str | os.PathLike | None = None) -> Path | str:
+def resolve_pretrained_folder(
+    cfg: PretrainedCfg, *, cache_dir: str | os.PathLike | None = None
+) -> Path | str:
     """Return the bundled folder of ``cfg``, or its Hub id (resolved later, offline-capable)."""
     if cfg.bundled:
         try:
@@ -218,7 +224,10 @@ def resolve_pretrained_folder(cfg: PretrainedCfg, *, cache_dir: str | os.PathLik
                 f"weights {cfg.name!r} registered by {cfg.source} live in the Python package "
                 f"{cfg.package!r}, which cannot be imported; reinstall that package."
             ) from None
-        if not (folder / "model.safetensors").is_file():
+        if (
+            not (folder / "model.safetensors").is_file()
+            and not (folder / "model.safetensors.index.json").is_file()
+        ):
             raise WeightsError(
                 f"weights {cfg.name!r} registered by {cfg.source} are missing from the installation "
                 f"({folder}); reinstall that package."

@@ -28,10 +28,10 @@ from ._version import __version__
 from .errors import InvalidConfigError, WeightsError
 from .serialization import (
     atomic_write_bytes,
-    load_safetensors,
     load_state_dict_strict,
     save_safetensors,
 )
+from .sharded_weights import SHARD_INDEX_NAME, load_weights_file
 
 __all__ = ["HubModel", "resolve_model_files", "model_classes", "CONFIG_NAME", "WEIGHTS_NAME"]
 
@@ -86,6 +86,8 @@ def resolve_model_files(
     path = Path(name_or_path)
     if path.is_dir():
         config, weights = path / CONFIG_NAME, path / WEIGHTS_NAME
+        if not weights.is_file() and (path / SHARD_INDEX_NAME).is_file():
+            weights = path / SHARD_INDEX_NAME  # sharded weights (cgan_zoo.sharded_weights)
         if not config.is_file() or not weights.is_file():
             others = sorted(p.name for p in path.iterdir())
             raise WeightsError(
@@ -123,7 +125,9 @@ def resolve_model_files(
                 "access, or pass a local folder."
             ) from exc
         except (HfHubHTTPError, OSError, ValueError) as exc:
-            raise WeightsError(f"could not fetch {filename} from Hub repo {str(name_or_path)!r}: {exc}") from exc
+            raise WeightsError(
+                f"could not fetch {filename} from Hub repo {str(name_or_path)!r}: {exc}"
+            ) from exc
     return files[0], files[1]
 
 
@@ -193,7 +197,9 @@ class HubModel(
         names = list(inspect.signature(cls.__init__).parameters)[1:]
         passed = {**dict(zip(names, args)), **kwargs}
         object.__setattr__(
-            instance, "_non_json_args", sorted(k for k, v in passed.items() if not cls._is_jsonable(v))
+            instance,
+            "_non_json_args",
+            sorted(k for k, v in passed.items() if not cls._is_jsonable(v)),
         )
         return instance
 
@@ -276,7 +282,8 @@ class HubModel(
             cache_dir: Hugging Face cache folder.
             local_files_only: Never touch the network (same as ``HF_HUB_OFFLINE=1``).
             token: Hub token for private repos.
-            sha256: Expected sha256 of ``model.safetensors``; checked when given.
+            sha256: Expected sha256 of ``model.safetensors`` (or, for sharded weights, of
+                ``model.safetensors.index.json``, which pins every shard); checked when given.
             map_location: Device for the returned model.
             **overrides: Constructor arguments that replace the saved ones
                 (for example ``dropout=0.0``); shapes must still match the weights.
@@ -313,8 +320,10 @@ class HubModel(
         try:
             model = klass(**kwargs)
         except TypeError as exc:
-            raise WeightsError(f"{str(config_path)!r} holds arguments {klass.__name__} rejects: {exc}") from None
-        state = load_safetensors(weights_path, sha256=sha256)
+            raise WeightsError(
+                f"{str(config_path)!r} holds arguments {klass.__name__} rejects: {exc}"
+            ) from None
+        state = load_weights_file(weights_path, sha256=sha256)
         load_state_dict_strict(model, state, source=f"weights {str(weights_path)!r}")
         return model.to(map_location).eval()
 

@@ -25,7 +25,9 @@ _NAME = re.compile(r"^[a-z0-9_]+\.[A-Za-z0-9_]+$")
 _DIST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-def _default_card(name: str, architecture: str, license: str, description: str, distribution: str) -> str:
+def _default_card(
+    name: str, architecture: str, license: str, description: str, distribution: str
+) -> str:
     return (
         f"# {name}\n\n"
         f"{description or 'Weights for the cgan-zoo architecture `' + architecture + '`.'}\n\n"
@@ -53,6 +55,7 @@ def make_weights_package(
     training_data: str = "",
     metrics: dict[str, float] | None = None,
     training: dict[str, Any] | None = None,
+    max_shard_mb: float | None = None,
 ) -> Path:
     """Write a weights package for the model in ``model_folder``.
 
@@ -72,6 +75,10 @@ def make_weights_package(
         training_data: Human-readable description of the training data (no local paths).
         metrics: Validation numbers to record in the registry entry.
         training: Training facts (recipe, steps, hours) to record.
+        max_shard_mb: Split weights larger than this many megabytes (10**6 bytes) into
+            shards of at most this size plus an index that pins them
+            (:mod:`cgan_zoo.sharded_weights`), for hosts with a per-file limit
+            (GitHub refuses files over 100 MB). ``None`` writes one file.
 
     Returns:
         ``out_dir``, ready for ``pip install out_dir``.
@@ -92,6 +99,7 @@ def make_weights_package(
     from .._registry import list_models
     from ..hub import HubModel
     from ..serialization import save_safetensors
+    from ..sharded_weights import save_sharded_safetensors
 
     if not isinstance(name, str) or not _NAME.match(name):
         raise InvalidConfigError(
@@ -109,6 +117,10 @@ def make_weights_package(
         raise InvalidConfigError(f"distribution {distribution!r} is not a valid package name.")
     module = re.sub(r"[^A-Za-z0-9]+", "_", distribution).lower()
     out = Path(out_dir)
+    if max_shard_mb is not None and (isinstance(max_shard_mb, bool) or not float(max_shard_mb) > 0):
+        raise InvalidConfigError(
+            f"max_shard_mb must be a positive number of megabytes, got {max_shard_mb!r}."
+        )
     if out.exists() and any(out.iterdir()):
         raise InvalidConfigError(f"out_dir {str(out)!r} is not empty; choose a new folder.")
 
@@ -121,9 +133,17 @@ def make_weights_package(
     )
     model.save_pretrained(folder)  # config.json (and weights, rewritten below)
     tensors = {
-        k: (v.half() if fp16 and v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()
+        k: (v.half() if fp16 and v.is_floating_point() else v).contiguous()
+        for k, v in model.state_dict().items()
     }
-    digest = save_safetensors(tensors, folder / "model.safetensors", metadata={"format": "pt"})
+    total = sum(t.numel() * t.element_size() for t in tensors.values())
+    if max_shard_mb is not None and total > max_shard_mb * 1e6:
+        (folder / "model.safetensors").unlink()
+        digest = save_sharded_safetensors(
+            tensors, folder, int(max_shard_mb * 1e6), metadata={"format": "pt"}
+        )
+    else:
+        digest = save_safetensors(tensors, folder / "model.safetensors", metadata={"format": "pt"})
     card = Path(model_folder) / "README.md"
     card_text = (
         card.read_text(encoding="utf-8")
@@ -145,7 +165,9 @@ def make_weights_package(
         "metrics": dict(metrics or {}),
         "training": {**(training or {}), "storage_dtype": "float16" if fp16 else "float32"},
     }
-    (out / "src" / module / "registry.json").write_text(json.dumps({name: entry}, indent=2) + "\n", encoding="utf-8")
+    (out / "src" / module / "registry.json").write_text(
+        json.dumps({name: entry}, indent=2) + "\n", encoding="utf-8"
+    )
     (out / "pyproject.toml").write_text(
         "\n".join(
             [
