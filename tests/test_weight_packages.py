@@ -34,7 +34,9 @@ def clean_registry():
     _registry._INSTALL_HINTS.update(hints)
 
 
-def _tiny_package(tmp_path: Path, name: str = "unet_tiny.birds", **kwargs) -> tuple[Path, torch.nn.Module]:
+def _tiny_package(
+    tmp_path: Path, name: str = "unet_tiny.birds", **kwargs
+) -> tuple[Path, torch.nn.Module]:
     torch.manual_seed(0)
     model = cz.create_model("unet_tiny").eval()
     model.save_pretrained(tmp_path / "model")
@@ -66,7 +68,9 @@ def test_package_layout_and_registry_entry(tmp_path):
     assert (folder / "config.json").is_file() and (folder / "README.md").is_file()
 
 
-def test_registered_package_loads_by_name_through_every_front_door(tmp_path, monkeypatch, clean_registry):
+def test_registered_package_loads_by_name_through_every_front_door(
+    tmp_path, monkeypatch, clean_registry
+):
     out, model = _tiny_package(tmp_path)
     _fake_entry_point(monkeypatch, tmp_path, out)
     assert register_weight_packages() == ["unet_tiny.birds"]
@@ -97,12 +101,16 @@ def test_tampered_package_weights_fail_the_sha256_check(tmp_path, monkeypatch, c
 def test_same_name_from_two_sources_is_a_clear_error(clean_registry):
     bundled = cz.get_pretrained_cfg("unet_efficientnet_lite0.nature")
     clash = PretrainedCfg(**{**bundled.to_dict(), "source": "my-weights 1.0 (entry point 'x')"})
-    with pytest.raises(InvalidConfigError, match=r"registered twice: by cgan-zoo \(bundled\) and by my-weights 1.0"):
+    with pytest.raises(
+        InvalidConfigError, match=r"registered twice: by cgan-zoo \(bundled\) and by my-weights 1.0"
+    ):
         _registry.register_pretrained(clash)
     _registry.register_pretrained(bundled)  # the same source again is fine
 
 
-def test_clashing_package_is_skipped_with_a_warning_naming_both(tmp_path, monkeypatch, clean_registry):
+def test_clashing_package_is_skipped_with_a_warning_naming_both(
+    tmp_path, monkeypatch, clean_registry
+):
     out, _ = _tiny_package(tmp_path, name="unet_efficientnet_lite0.nature")
     _fake_entry_point(monkeypatch, tmp_path, out)
     with pytest.warns(UserWarning, match="registered twice: by cgan-zoo \\(bundled\\) and by"):
@@ -124,15 +132,24 @@ def test_broken_package_never_breaks_import(tmp_path, monkeypatch, clean_registr
 
 def test_missing_weights_package_error_names_the_pip_command(clean_registry):
     _registry.register_install_hint(
-        "pix2pix_unet256.demo", "cgan-zoo-weights-demo", "pip install ./packages/cgan-zoo-weights-demo"
+        "pix2pix_unet256.demo",
+        "cgan-zoo-weights-demo",
+        "pip install ./packages/cgan-zoo-weights-demo",
     )
-    with pytest.raises(WeightsError, match=r"not installed. Install it with: pip install ./packages/cgan-zoo-weights-demo"):
+    with pytest.raises(
+        WeightsError,
+        match=r"not installed. Install it with: pip install ./packages/cgan-zoo-weights-demo",
+    ):
         cz.create_model("pix2pix_unet256.demo", pretrained=True)
 
 
 @pytest.mark.parametrize(
     "name, match",
-    [("birds", "architecture.tag"), ("no_such_arch.birds", "not a registered architecture"), ("unet_tiny.a-b", "architecture.tag")],
+    [
+        ("birds", "architecture.tag"),
+        ("no_such_arch.birds", "not a registered architecture"),
+        ("unet_tiny.a-b", "architecture.tag"),
+    ],
 )
 def test_bad_package_names(tmp_path, name, match):
     cz.create_model("unet_tiny").save_pretrained(tmp_path / "model")
@@ -145,18 +162,37 @@ def test_pip_installed_package_is_found_by_a_fresh_process_and_the_cli(tmp_path)
     out, model = _tiny_package(tmp_path)
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
-         "--target", str(target), str(out)],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(SRC)]), "HF_HUB_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(target), str(SRC)]),
+        "HF_HUB_OFFLINE": "1",
+    }
     code = (
         "import torch, cgan_zoo as cz\n"
         "print('unet_tiny.birds' in cz.list_pretrained())\n"
         "m = cz.create_model('unet_tiny.birds', pretrained=True)\n"
         "print(m(torch.ones(1, 1, 32, 32)).sum().item())\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.split()
     assert lines[0] == "True"
@@ -164,9 +200,37 @@ def test_pip_installed_package_is_found_by_a_fresh_process_and_the_cli(tmp_path)
 
     Image.fromarray(np.full((20, 24), 128, np.uint8)).save(tmp_path / "gray.png")
     cli = subprocess.run(
-        [sys.executable, "-m", "cgan_zoo.cli", "colorize", str(tmp_path / "gray.png"), "-o", str(tmp_path / "out"),
-         "--model", "unet_tiny.birds", "--size", "32"],
-        env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "cgan_zoo.cli",
+            "colorize",
+            str(tmp_path / "gray.png"),
+            "-o",
+            str(tmp_path / "out"),
+            "--model",
+            "unet_tiny.birds",
+            "--size",
+            "32",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert cli.returncode == 0, cli.stderr
     assert Image.open(next((tmp_path / "out").iterdir())).size == (24, 20)
+
+
+def test_the_pix2pix_weights_name_the_package_that_provides_them():
+    import cgan_zoo as cz
+    from cgan_zoo.weights import KNOWN_WEIGHT_PACKAGES
+
+    if "pix2pix_unet256.nature" in cz.list_pretrained():
+        pytest.skip("cgan-zoo-weights-pix2pix is installed here")
+    assert "pix2pix_unet256.nature" in KNOWN_WEIGHT_PACKAGES
+    with pytest.raises(
+        WeightsError,
+        match=r"cgan-zoo-weights-pix2pix.*pip install packages/cgan-zoo-weights-pix2pix",
+    ):
+        cz.create_model("pix2pix_unet256.nature", pretrained=True)

@@ -31,7 +31,7 @@ from importlib import metadata, resources
 from typing import Any
 
 from .._pretrained import PretrainedCfg
-from .._registry import register_pretrained
+from .._registry import register_install_hint, register_pretrained
 from ..errors import CganZooError
 
 __all__ = [
@@ -85,8 +85,22 @@ def read_registry(package: str, source: str) -> list[PretrainedCfg]:
         try:
             configs.append(PretrainedCfg(**args, package=package, source=source))
         except TypeError as exc:
-            raise WeightsError(f"entry {name!r} of {source}'s registry.json is incomplete: {exc}") from None
+            raise WeightsError(
+                f"entry {name!r} of {source}'s registry.json is incomplete: {exc}"
+            ) from None
     return configs
+
+
+#: Weights that live in a weights package of this repository rather than in the wheel:
+#: name -> (distribution, how to install it). Asking for one that is not installed
+#: raises an error with the command.
+KNOWN_WEIGHT_PACKAGES = {
+    "pix2pix_unet256.nature": (
+        "cgan-zoo-weights-pix2pix",
+        "pip install packages/cgan-zoo-weights-pix2pix (from a clone of the cgan-zoo repository; "
+        "108 MB)",
+    ),
+}
 
 
 def register_bundled_weights() -> list[str]:
@@ -98,6 +112,8 @@ def register_bundled_weights() -> list[str]:
         >>> "unet_efficientnet_lite0.nature" in register_bundled_weights()
         True
     """
+    for name, (distribution, install) in KNOWN_WEIGHT_PACKAGES.items():
+        register_install_hint(name, distribution, install)
     names = []
     for cfg in read_registry(__name__, BUNDLED_SOURCE):
         register_pretrained(cfg)
