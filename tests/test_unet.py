@@ -325,3 +325,29 @@ def test_colorizer_refuses_a_generic_model_clearly():
         Colorizer(g)
     with pytest.raises(InvalidConfigError, match=r"lacks \['task', 'ab_scale', 'stride'"):
         Colorizer(nn.Identity())
+
+
+def test_plain_generic_unet_trains_with_the_trainer(tmp_path):
+    """``UNetGenerator(in_channels=3, out_channels=3)`` handed to the trainer for paired data."""
+    from torch.utils.data import Dataset
+
+    from cgan_zoo.training import Pix2PixConfig, Pix2PixTrainer
+
+    class Pairs(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            x = torch.rand(3, 32, 32) * 2 - 1
+            return {"input": x, "target": -x}
+
+    torch.manual_seed(0)
+    g = UNetGenerator(in_channels=3, out_channels=3, base_channels=8, num_downs=4)
+    cfg = Pix2PixConfig(
+        out_dir=str(tmp_path), task="paired", discriminator="patchgan_tiny", steps=3, batch_size=2,
+        crop_size=32, log_every=1, tensorboard=False,
+    )  # fmt: skip
+    trainer = Pix2PixTrainer(cfg, generator=g, train_dataset=Pairs())
+    assert trainer.discriminator.in_channels == 6  # 3 + 3, read from the generator's contract
+    history = trainer.fit(progress=False)
+    assert len(history) == 3 and all(math.isfinite(h["loss_l1"]) for h in history)

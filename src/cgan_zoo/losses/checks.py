@@ -43,6 +43,9 @@ def check_label(label: float | torch.Tensor, name: str, mode: str) -> None:
     Tensor labels (the buffers of :class:`~cgan_zoo.losses.AdversarialLoss`) were checked
     when the module was built and pass unread.
 
+    Shape:
+        - label: a Python number, or a ``()`` tensor (not read).
+
     Raises:
         InvalidConfigError: If a ``"vanilla"`` label is outside [0, 1], with the fix.
 
@@ -61,6 +64,9 @@ def check_label(label: float | torch.Tensor, name: str, mode: str) -> None:
 
 def check_same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str) -> None:
     """Check that ``a`` and ``b`` are floating-point tensors of the same shape.
+
+    Shape:
+        - a, b: any shape, the same for both.
 
     Raises:
         TypeError: If either is not a floating-point tensor.
