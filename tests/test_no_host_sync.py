@@ -88,7 +88,12 @@ def test_registered_model_forward_makes_no_host_sync(name, count_syncs):
     "kwargs",
     [
         {"decoder_channels": [8, 8, 8], "color_head": "bins"},
-        {"decoder_channels": [8, 8, 8, 8, 8], "in_channels": 2, "out_channels": 3, "hole_fill": "pyramid"},
+        {
+            "decoder_channels": [8, 8, 8, 8, 8],
+            "in_channels": 2,
+            "out_channels": 3,
+            "hole_fill": "pyramid",
+        },
     ],
     ids=["bins-head", "pyramid-hole-fill"],
 )
@@ -113,5 +118,7 @@ def test_the_count_sees_a_value_check(count_syncs):
 def test_multiscale_discriminator_checks_its_input_once():
     model = _small_model("multiscale_patchgan_tiny")
     assert all(not d.checks_input for d in model.discriminators)
-    with pytest.raises(InvalidInputError, match="MultiScaleDiscriminator input must have 3 channel"):
+    with pytest.raises(
+        InvalidInputError, match="MultiScaleDiscriminator input must have 3 channel"
+    ):
         model(torch.zeros(1, 2, 64, 64))

@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from cgan_zoo import Colorizer, HubModel, InvalidConfigError, InvalidInputError, UNetGenerator, create_model
+from cgan_zoo import (
+    Colorizer,
+    HubModel,
+    InvalidConfigError,
+    InvalidInputError,
+    UNetGenerator,
+    create_model,
+)
 from cgan_zoo.layers.factories import NORM_CHOICES
 
 FINAL_ACTIVATIONS = ("tanh", "sigmoid", "none", "relu", "leaky_relu")
