@@ -35,6 +35,8 @@ MODULES = [
     "cgan_zoo.serialization",
     "cgan_zoo.errors",
     "cgan_zoo.convert",
+    "cgan_zoo.tasks",
+    "cgan_zoo.models.base",
 ]
 API_DOCS = Path(__file__).resolve().parents[1] / "docs" / "api"
 

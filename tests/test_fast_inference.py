@@ -181,8 +181,8 @@ def test_compiled_parity_unet_tiny():
     assert (fast(x) - expected).abs().max() <= ATOL
     with pytest.raises(InvalidInputError):  # checks still run before the compiled graph
         fast(torch.randn(1, 1, 32, 40))
-    with pytest.raises(InvalidInputError, match="non-finite"):
-        fast(torch.full((1, 1, 32, 32), float("nan")))
+    # values are not checked (no device sync): NaN/Inf are refused by the pipelines, once per call
+    assert torch.isnan(fast(torch.full((1, 1, 32, 32), float("nan")))).all()
 
 
 @pytest.mark.slow

@@ -196,7 +196,7 @@ def test_save_pretrained_round_trip(tmp_path, overrides):
         ({"padding_mode": "circular"}, r"padding_mode='circular' is not supported; choose one of \['reflect', 'replicate', 'zeros'\]"),
         ({"norm": "layer"}, r"norm='layer' is not supported"),
         ({"instance_running_stats": "yes"}, r"instance_running_stats must be True or False, got 'yes'"),
-        ({"in_channels": 3, "out_channels": 3}, r"task='colorize' needs in_channels=1 and out_channels=2.*task='generic'"),
+        ({"in_channels": 3, "out_channels": 3, "task": "colorize"}, r"task='colorize' needs in_channels=1 and out_channels=2.*task='generic'"),
         ({"ab_scale": 0}, r"ab_scale must be positive"),
     ],
 )

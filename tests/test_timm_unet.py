@@ -134,7 +134,7 @@ def test_resnet18_encoder():
         ({"norm": "layer"}, r"norm='layer' is not supported"),
         ({"final_activation": "softmax"}, r"activation='softmax' is not supported"),
         ({"dropout": 1.5}, r"dropout must be in \[0, 1\)"),
-        ({"in_channels": 3}, r"task='colorize' needs in_channels=1 and out_channels=2"),
+        ({"in_channels": 3, "task": "colorize"}, r"task='colorize' needs in_channels=1 and out_channels=2"),
         ({"in_channels": 0, "task": "generic"}, r"in_channels must be an integer >= 1, got 0"),
     ],
 )

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from cgan_zoo import InvalidConfigError, InvalidInputError, UNetGenerator, create_model
+from cgan_zoo import (
+    Colorizer,
+    HubModel,
+    InvalidConfigError,
+    InvalidInputError,
+    UNetGenerator,
+    create_model,
+)
 from cgan_zoo.layers.factories import NORM_CHOICES
 
 FINAL_ACTIVATIONS = ("tanh", "sigmoid", "none", "relu", "leaky_relu")
@@ -207,8 +215,12 @@ def test_wrong_channels_and_rank():
         model(torch.zeros(1, 32, 32))
     with pytest.raises(TypeError, match="floating-point"):
         model(torch.zeros(1, 1, 32, 32, dtype=torch.uint8))
+    # values are not checked in a forward (that would sync the device): NaN propagates,
+    # and the pipeline that feeds the model refuses it once per call
+    with torch.no_grad():
+        assert torch.isnan(model.eval()(torch.full((1, 1, 32, 32), float("nan")))).all()
     with pytest.raises(InvalidInputError, match="non-finite"):
-        model(torch.full((1, 1, 32, 32), float("nan")))
+        Colorizer(model, size=32)(np.full((20, 20), np.nan, np.float32))
 
 
 @pytest.mark.parametrize(
@@ -221,7 +233,8 @@ def test_wrong_channels_and_rank():
         ({"norm": "layer"}, r"norm='layer' is not supported; choose one of \['batch', 'instance', 'group', 'none'\]"),
         ({"upsample": "bilinear"}, r"upsample='bilinear' is not supported; choose one of \['transpose', 'resize'\]"),
         ({"final_activation": "softmax"}, r"activation='softmax' is not supported"),
-        ({"in_channels": 3, "out_channels": 3}, r"task='colorize' needs in_channels=1 and out_channels=2.*task='generic'"),
+        ({"in_channels": 3, "out_channels": 3, "task": "colorize"}, r"task='colorize' needs in_channels=1 and out_channels=2.*task='generic'"),
+        ({"in_channels": 1, "out_channels": 2, "task": "colorize-missing"}, r"task='colorize-missing' needs in_channels=2 and out_channels=3"),
         ({"task": "denoise"}, r"task='denoise' is not supported"),
         ({"ab_scale": 0}, r"ab_scale must be positive"),
     ],
@@ -280,3 +293,68 @@ def test_dtype_and_batch_independence_in_eval():
         single = torch.cat([model(x[i : i + 1]) for i in range(3)])
     assert full.dtype == torch.float64
     torch.testing.assert_close(full, single)
+
+
+# --------------------------------------------------------------------------- any channels, the task
+
+
+@pytest.mark.parametrize(
+    ("channels", "task"),
+    [((1, 2), "colorize"), ((2, 3), "colorize-missing"), ((3, 3), "generic"), ((1, 3), "generic"), ((4, 1), "generic")],
+)
+def test_task_is_inferred_from_the_channels_and_recorded(channels, task, tmp_path):
+    g = UNetGenerator(in_channels=channels[0], out_channels=channels[1], base_channels=4, num_downs=3)
+    assert g.task == task and g.config["task"] == task
+    g.save_pretrained(tmp_path)
+    assert HubModel.from_pretrained(tmp_path).task == task
+
+
+def test_facades_style_generic_unet_builds_and_trains():
+    """The paper's own RGB -> RGB network: a plain constructor takes any channels."""
+    torch.manual_seed(0)
+    g = UNetGenerator(in_channels=3, out_channels=3, base_channels=8, num_downs=4, dropout=0.0)
+    assert g.task == "generic"
+    x, y = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    opt = torch.optim.Adam(g.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(8):
+        loss = (g(x) - y).abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+
+
+def test_colorizer_refuses_a_generic_model_clearly():
+    g = UNetGenerator(in_channels=3, out_channels=3, base_channels=4, num_downs=3)
+    with pytest.raises(InvalidConfigError, match=r"Colorizer needs a generator trained for task 'colorize'.*got task='generic'.*no Lab contract"):
+        Colorizer(g)
+    with pytest.raises(InvalidConfigError, match=r"lacks \['task', 'ab_scale', 'stride'"):
+        Colorizer(nn.Identity())
+
+
+def test_plain_generic_unet_trains_with_the_trainer(tmp_path):
+    """``UNetGenerator(in_channels=3, out_channels=3)`` handed to the trainer for paired data."""
+    from torch.utils.data import Dataset
+
+    from cgan_zoo.training import Pix2PixConfig, Pix2PixTrainer
+
+    class Pairs(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            x = torch.rand(3, 32, 32) * 2 - 1
+            return {"input": x, "target": -x}
+
+    torch.manual_seed(0)
+    g = UNetGenerator(in_channels=3, out_channels=3, base_channels=8, num_downs=4)
+    cfg = Pix2PixConfig(
+        out_dir=str(tmp_path), task="paired", discriminator="patchgan_tiny", steps=3, batch_size=2,
+        crop_size=32, log_every=1, tensorboard=False,
+    )  # fmt: skip
+    trainer = Pix2PixTrainer(cfg, generator=g, train_dataset=Pairs())
+    assert trainer.discriminator.in_channels == 6  # 3 + 3, read from the generator's contract
+    history = trainer.fit(progress=False)
+    assert len(history) == 3 and all(math.isfinite(h["loss_l1"]) for h in history)

@@ -187,7 +187,8 @@ class HubModel(
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _MODEL_CLASSES[cls.__name__] = cls
+        if not cls.__dict__.get("_abstract_model", False):  # a base such as BaseGenerator is no model
+            _MODEL_CLASSES[cls.__name__] = cls
 
     def __new__(cls, *args: Any, **kwargs: Any):
         instance = super().__new__(cls, *args, **kwargs)

@@ -42,20 +42,13 @@ from torch import nn
 
 from .._validation import check_image_tensor
 from ..errors import InvalidConfigError
+from ..models.base import WRAPPER_ATTRIBUTES, generator_attributes
 
 __all__ = ["optimize_for_inference", "fold_batchnorm", "InferenceModule"]
 
-#: attributes of the wrapped generator that :class:`InferenceModule` exposes as plain values
-FORWARDED_ATTRIBUTES = (
-    "stride",
-    "task",
-    "ab_scale",
-    "config",
-    "in_channels",
-    "out_channels",
-    "output_range",
-    "final_activation",
-)
+#: attributes of the wrapped generator that :class:`InferenceModule` exposes as plain values:
+#: the :class:`~cgan_zoo.models.base.GeneratorLike` ones and ``config``, declared there once
+FORWARDED_ATTRIBUTES = WRAPPER_ATTRIBUTES
 
 _SAME_PAD_CONVS = ("Conv2dSame", "Conv2dSameExport")
 _BN_ACT_CLASSES = ("BatchNormAct2d", "SyncBatchNormAct")
@@ -447,9 +440,10 @@ class InferenceModule(nn.Module):
     """A generator prepared for fast inference; returned by :func:`optimize_for_inference`.
 
     It behaves like the generator in eval mode: same input contract, same outputs
-    (up to float rounding), and the attributes the pipelines read (``stride``,
-    ``task``, ``ab_scale``, ``config``, ``in_channels``, ``out_channels``,
-    ``output_range``). Other attribute lookups fall through to :attr:`module`.
+    (up to float rounding), and the generator's
+    :class:`~cgan_zoo.models.base.GeneratorLike` attributes and ``config`` as plain
+    values (see :func:`~cgan_zoo.models.base.generator_attributes`). Other attribute
+    lookups fall through to :attr:`module`.
     Outputs are inference tensors (made under ``torch.inference_mode``): use them
     for inference, not for autograd.
 
@@ -481,10 +475,7 @@ class InferenceModule(nn.Module):
         self.compiled = runner is not None
         self.compile_seconds = 0.0
         super().train(False)
-        for name in FORWARDED_ATTRIBUTES:
-            if hasattr(module, name):
-                value = getattr(module, name)
-                self.__dict__[name] = copy.deepcopy(value) if isinstance(value, dict) else value
+        self.__dict__.update(generator_attributes(module))
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -511,6 +502,7 @@ class InferenceModule(nn.Module):
             name=f"{type(self.module).__name__} input",
             channels=channels if isinstance(channels, int) else None,
             multiple=model_stride(self.module),
+            allow_non_finite=True,  # shapes and dtypes only: the pipelines check values once per call
         )
 
     def _fall_back(self, exc: BaseException) -> None:

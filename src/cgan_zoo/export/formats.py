@@ -316,9 +316,9 @@ def quantize_onnx_int8(
 class OnnxRuntimeGenerator(nn.Module):
     """Run an ONNX export (fp32 or int8) with onnxruntime behind the generator interface.
 
-    It has the attributes the pipelines read (``stride``, ``task``, ``ab_scale``,
-    ``config``, ``in_channels``, ``out_channels``, ``output_range``), copied from
-    ``like``, so ``Colorizer(OnnxRuntimeGenerator(path, like=g))`` works on CPU.
+    It has the :class:`~cgan_zoo.models.base.GeneratorLike` attributes (and ``config``)
+    of ``like``, copied with :func:`~cgan_zoo.models.base.generator_attributes`, so
+    ``Colorizer(OnnxRuntimeGenerator(path, like=g))`` works on CPU.
 
     Args:
         path: The ``.onnx`` file.
@@ -342,7 +342,7 @@ class OnnxRuntimeGenerator(nn.Module):
         self, path: str | os.PathLike, like: nn.Module, threads: int | None = None
     ) -> None:
         super().__init__()
-        from .fast import FORWARDED_ATTRIBUTES
+        from ..models.base import generator_attributes
 
         ort = require_extra("onnxruntime", "export", "running ONNX models")
         opts = ort.SessionOptions()
@@ -354,9 +354,8 @@ class OnnxRuntimeGenerator(nn.Module):
             os.fspath(path), opts, providers=["CPUExecutionProvider"]
         )
         self._input = self.session.get_inputs()[0].name
-        for name in FORWARDED_ATTRIBUTES:
-            if hasattr(like, name):
-                setattr(self, name, getattr(like, name))
+        for name, value in generator_attributes(like).items():
+            setattr(self, name, value)
         self.train(False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -367,6 +366,7 @@ class OnnxRuntimeGenerator(nn.Module):
             name="OnnxRuntimeGenerator input",
             channels=getattr(self, "in_channels", None),
             multiple=model_stride(self),
+            allow_non_finite=True,  # shapes and dtypes only: the pipelines check values once per call
         )
         feed = {self._input: x.detach().cpu().float().contiguous().numpy()}
         out = self.session.run(None, feed)[0]

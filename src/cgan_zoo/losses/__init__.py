@@ -2,7 +2,10 @@
 
 Every loss is a function in :mod:`cgan_zoo.losses.functional` and a thin module in
 :mod:`cgan_zoo.losses.modules` (kornia style); :class:`PerceptualLoss` is a module
-only, because it owns a frozen backbone.
+only, because it owns a frozen backbone. The modes are listed once in
+:mod:`cgan_zoo.losses.modes` and the shared argument checks live in
+:mod:`cgan_zoo.losses.checks`. The names below are imported on first use, so reading
+the modes (as the training config does) imports no torch.
 
 Example:
     >>> import torch
@@ -14,30 +17,39 @@ Example:
     1.0
 """
 
-from .bins import BinCrossEntropyLoss, bin_cross_entropy_loss
-from .functional import (
-    ADVERSARIAL_MODES,
-    adversarial_loss,
-    check_adversarial_mode,
-    feature_matching_loss,
-    hole_weight_map,
-    r1_penalty,
-    weighted_l1_loss,
-    wgan_gp_penalty,
-)
-from .modules import (
-    AdversarialLoss,
-    FeatureMatchingLoss,
-    R1Penalty,
-    WeightedL1Loss,
-    WGANGPPenalty,
-)
-from .perceptual import PerceptualLoss
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
+from .modes import ADVERSARIAL_MODES, GRADIENT_PENALTY_MODES, check_adversarial_mode
+
+if TYPE_CHECKING:
+    from .bins import BinCrossEntropyLoss, bin_cross_entropy_loss
+    from .checks import check_label, check_same_shape, check_weight
+    from .functional import (
+        adversarial_loss,
+        feature_matching_loss,
+        hole_weight_map,
+        r1_penalty,
+        weighted_l1_loss,
+        wgan_gp_penalty,
+    )
+    from .modules import (
+        AdversarialLoss,
+        FeatureMatchingLoss,
+        R1Penalty,
+        WeightedL1Loss,
+        WGANGPPenalty,
+    )
+    from .perceptual import PerceptualLoss
 
 __all__ = [
     # functions
     "ADVERSARIAL_MODES",
+    "GRADIENT_PENALTY_MODES",
     "check_adversarial_mode",
+    "check_weight",
+    "check_label",
+    "check_same_shape",
     "adversarial_loss",
     "wgan_gp_penalty",
     "r1_penalty",
@@ -54,3 +66,28 @@ __all__ = [
     "PerceptualLoss",
     "BinCrossEntropyLoss",
 ]
+
+_LAZY = {
+    **dict.fromkeys(("check_weight", "check_label", "check_same_shape"), ".checks"),
+    **dict.fromkeys(
+        (
+            "adversarial_loss",
+            "wgan_gp_penalty",
+            "r1_penalty",
+            "weighted_l1_loss",
+            "hole_weight_map",
+            "feature_matching_loss",
+        ),
+        ".functional",
+    ),
+    **dict.fromkeys(
+        ("AdversarialLoss", "WGANGPPenalty", "R1Penalty", "WeightedL1Loss", "FeatureMatchingLoss"),
+        ".modules",
+    ),
+    "PerceptualLoss": ".perceptual",
+    "bin_cross_entropy_loss": ".bins",
+    "BinCrossEntropyLoss": ".bins",
+}
+__getattr__, __dir__ = lazy_attributes(
+    __name__, _LAZY, ["ADVERSARIAL_MODES", "GRADIENT_PENALTY_MODES", "check_adversarial_mode"]
+)

@@ -20,7 +20,12 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from ..errors import InvalidConfigError, InvalidInputError
+from ..errors import InvalidInputError
+from .checks import check_label, check_same_shape, check_weight
+from .modes import ADVERSARIAL_MODES, check_adversarial_mode
+
+# the checks' former private names, for code written against them
+_check_weight, _check_label, _check_same_shape = check_weight, check_label, check_same_shape
 
 __all__ = [
     "ADVERSARIAL_MODES",
@@ -32,9 +37,6 @@ __all__ = [
     "hole_weight_map",
     "feature_matching_loss",
 ]
-
-#: Valid ``mode`` values of :func:`adversarial_loss`.
-ADVERSARIAL_MODES: tuple[str, ...] = ("vanilla", "lsgan", "hinge", "wgan")
 
 _FORMS = (
     "a tensor, a (logits, features) pair, or a list of either (one entry per scale), "
@@ -90,62 +92,6 @@ def _logits_per_scale(outputs: object, name: str) -> list[torch.Tensor]:
                 "Pass a non-empty batch to the discriminator."
             )
     return scales  # type: ignore[return-value]
-
-
-def _check_same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str) -> None:
-    for name, t in ((name_a, a), (name_b, b)):
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(
-                f"{name} must be a torch.Tensor, got {type(t).__name__}. "
-                "Convert numpy arrays with torch.from_numpy(x)."
-            )
-        if not t.is_floating_point():
-            raise TypeError(
-                f"{name} must be a floating-point tensor, got dtype {t.dtype}. Convert with .float()."
-            )
-    if a.shape != b.shape:
-        raise InvalidInputError(
-            f"{name_a} and {name_b} must have the same shape, got {name_a} {tuple(a.shape)} and "
-            f"{name_b} {tuple(b.shape)}. Resize or crop one of them so that the shapes match."
-        )
-
-
-def _check_weight(weight: float, name: str = "weight") -> float:
-    try:
-        value = float(weight)
-    except (TypeError, ValueError):
-        raise InvalidConfigError(f"{name} must be a non-negative number, got {weight!r}.") from None
-    if not value >= 0.0:
-        raise InvalidConfigError(f"{name} must be a non-negative number, got {weight!r}.")
-    return value
-
-
-def check_adversarial_mode(mode: str) -> str:
-    """Return ``mode`` if it is one of :data:`ADVERSARIAL_MODES`, else raise.
-
-    Raises:
-        InvalidConfigError: Listing the valid modes.
-
-    Example:
-        >>> check_adversarial_mode("hinge")
-        'hinge'
-    """
-    if mode not in ADVERSARIAL_MODES:
-        raise InvalidConfigError(
-            f"mode={mode!r} is not a valid adversarial loss mode; it must be one of "
-            f"{list(ADVERSARIAL_MODES)}: choose one of them ('vanilla' is the pix2pix default)."
-        )
-    return mode
-
-
-def _check_label(label: float | torch.Tensor, name: str, mode: str) -> None:
-    if isinstance(label, torch.Tensor):
-        return  # buffers from AdversarialLoss, checked when the module was built
-    if mode == "vanilla" and not 0.0 <= float(label) <= 1.0:
-        raise InvalidConfigError(
-            f"{name}={label!r} is outside [0, 1], which binary cross-entropy needs in mode 'vanilla'. "
-            "Use a value such as 0.9 for one-sided label smoothing, or mode='lsgan'."
-        )
 
 
 # --------------------------------------------------------------------------- adversarial
@@ -249,8 +195,8 @@ def adversarial_loss(
             "target_is_real=False was given. Call adversarial_loss(D(fake), True, "
             "for_discriminator=False) for the generator."
         )
-    _check_label(real_label, "real_label", mode)
-    _check_label(fake_label, "fake_label", mode)
+    check_label(real_label, "real_label", mode)
+    check_label(fake_label, "fake_label", mode)
     scales = _logits_per_scale(logits, "logits")
     losses = [
         _single_scale_adversarial(
@@ -324,8 +270,8 @@ def wgan_gp_penalty(
         >>> wgan_gp_penalty(d, torch.randn(3, 1, 2, 2), torch.randn(3, 1, 2, 2)).item()
         0.0
     """
-    weight = _check_weight(weight)
-    _check_same_shape(real, fake, "real", "fake")
+    weight = check_weight(weight)
+    check_same_shape(real, fake, "real", "fake")
     if real.ndim == 0 or real.shape[0] == 0:
         raise InvalidInputError(
             f"real and fake need a non-empty batch dimension first, got shape {tuple(real.shape)}."
@@ -378,7 +324,7 @@ def r1_penalty(
         >>> r1_penalty(lambda x: (x * u).sum(1), torch.randn(4, 2), weight=2.0).item()
         5.0
     """
-    weight = _check_weight(weight)
+    weight = check_weight(weight)
     if not isinstance(real, torch.Tensor) or not real.is_floating_point():
         got = real.dtype if isinstance(real, torch.Tensor) else type(real).__name__
         raise TypeError(f"real must be a floating-point tensor, got {got}.")
@@ -432,7 +378,7 @@ def weighted_l1_loss(
         >>> weighted_l1_loss(pred, target, torch.tensor([[3.0, 1.0]])).item()  # (3*1 + 1*2) / 4
         1.25
     """
-    _check_same_shape(pred, target, "pred", "target")
+    check_same_shape(pred, target, "pred", "target")
     diff = (pred - target).abs()
     if weight is None:
         return diff.mean()
@@ -480,7 +426,7 @@ def hole_weight_map(mask: torch.Tensor, hole_weight: float = 6.0) -> torch.Tenso
         >>> hole_weight_map(torch.tensor([0.0, 1.0, 0.5]), hole_weight=6.0).tolist()
         [1.0, 6.0, 3.5]
     """
-    hole_weight = _check_weight(hole_weight, "hole_weight")
+    hole_weight = check_weight(hole_weight, "hole_weight")
     if not isinstance(mask, torch.Tensor):
         raise TypeError(f"mask must be a torch.Tensor, got {type(mask).__name__}.")
     if not mask.is_floating_point():
@@ -580,7 +526,7 @@ def feature_matching_loss(real_features: object, fake_features: object) -> torch
             )
         layer_losses = []
         for i, (r, f) in enumerate(zip(r_layers, f_layers)):
-            _check_same_shape(r, f, f"real_features[{s}][{i}]", f"fake_features[{s}][{i}]")
+            check_same_shape(r, f, f"real_features[{s}][{i}]", f"fake_features[{s}][{i}]")
             layer_losses.append(F.l1_loss(f, r.detach()))
         per_scale.append(torch.stack(layer_losses).mean())
     return per_scale[0] if len(per_scale) == 1 else torch.stack(per_scale).mean()

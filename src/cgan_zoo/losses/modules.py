@@ -15,6 +15,8 @@ from torch import nn
 
 from ..errors import InvalidConfigError
 from . import functional as LF
+from .checks import check_label, check_weight
+from .modes import check_adversarial_mode
 
 __all__ = [
     "AdversarialLoss",
@@ -61,7 +63,7 @@ class AdversarialLoss(nn.Module):
         self, mode: str = "vanilla", real_label: float = 1.0, fake_label: float = 0.0
     ) -> None:
         super().__init__()
-        self.mode = LF.check_adversarial_mode(mode)
+        self.mode = check_adversarial_mode(mode)
         real_label, fake_label = float(real_label), float(fake_label)
         if mode in ("hinge", "wgan") and (real_label, fake_label) != (1.0, 0.0):
             raise InvalidConfigError(
@@ -69,8 +71,8 @@ class AdversarialLoss(nn.Module):
                 f"has no targets, got real_label={real_label}, fake_label={fake_label}. "
                 "Leave them at their defaults."
             )
-        LF._check_label(real_label, "real_label", mode)
-        LF._check_label(fake_label, "fake_label", mode)
+        check_label(real_label, "real_label", mode)
+        check_label(fake_label, "fake_label", mode)
         self.register_buffer("real_label", torch.tensor(real_label), persistent=False)
         self.register_buffer("fake_label", torch.tensor(fake_label), persistent=False)
 
@@ -109,7 +111,7 @@ class WGANGPPenalty(nn.Module):
 
     def __init__(self, weight: float = 10.0) -> None:
         super().__init__()
-        self.weight = LF._check_weight(weight)
+        self.weight = check_weight(weight)
 
     def forward(
         self,
@@ -143,7 +145,7 @@ class R1Penalty(nn.Module):
 
     def __init__(self, weight: float = 10.0) -> None:
         super().__init__()
-        self.weight = LF._check_weight(weight)
+        self.weight = check_weight(weight)
 
     def forward(
         self, discriminator: Callable[[torch.Tensor], object], real: torch.Tensor

@@ -195,7 +195,8 @@ class PerceptualLoss(nn.Module):
             A scalar tensor.
         """
         for name, x in (("pred", pred), ("target", target)):
-            check_image_tensor(x, name=f"PerceptualLoss {name}")
+            # shapes and dtypes only: NaN/Inf propagate, as in every loss (a check would sync)
+            check_image_tensor(x, name=f"PerceptualLoss {name}", allow_non_finite=True)
             if x.shape[1] != 3:
                 raise InvalidInputError(
                     f"PerceptualLoss {name} must be RGB with 3 channels, got {x.shape[1]} "

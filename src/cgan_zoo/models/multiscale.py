@@ -60,6 +60,8 @@ class MultiScaleDiscriminator(HubModel):
             PatchDiscriminator(in_channels, receptive_field, base_channels, norm, spectral_norm)
             for _ in range(num_scales)
         )
+        for disc in self.discriminators:  # the input is checked once, here, for every scale
+            cast(PatchDiscriminator, disc).checks_input = False
 
     @property
     def min_input_size(self) -> int:
@@ -81,6 +83,7 @@ class MultiScaleDiscriminator(HubModel):
             channels=self.in_channels,
             min_size=self.min_input_size,
             dtype=module_dtype(self),
+            allow_non_finite=True,  # shapes and dtypes only: reading values would sync the device
         )
         outputs = []
         for i, disc in enumerate(self.discriminators):

@@ -149,6 +149,10 @@ class PatchDiscriminator(HubModel):
         # smallest side whose logit map is at least 1x1: floor(H / 2**n) - 2 >= 1
         self._min_input_size = 1 if n_layers == 0 else 3 * 2**n_layers
 
+    #: whether ``forward`` checks its input; a :class:`MultiScaleDiscriminator` checks once
+    #: for all its scales and turns it off in its own discriminators
+    checks_input: bool = True
+
     @property
     def min_input_size(self) -> int:
         """Smallest input side that still gives a 1×1 logit map (``3 * 2**n``, 1 for the PixelGAN)."""
@@ -173,13 +177,15 @@ class PatchDiscriminator(HubModel):
         Returns:
             Logits ``(B, 1, H', W')``, or ``(logits, [features...])``.
         """
-        check_image_tensor(
-            x,
-            name="PatchDiscriminator input",
-            channels=self.in_channels,
-            min_size=self.min_input_size,
-            dtype=module_dtype(self),
-        )
+        if self.checks_input:
+            check_image_tensor(
+                x,
+                name="PatchDiscriminator input",
+                channels=self.in_channels,
+                min_size=self.min_input_size,
+                dtype=module_dtype(self),
+                allow_non_finite=True,  # shapes and dtypes only: reading values would sync the device
+            )
         feats = []
         h = x
         for block in self.blocks:

@@ -7,10 +7,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .._validation import check_image_tensor, module_dtype
-from ..hub import HubModel
-from ..layers.factories import activation_range, check_choice, make_activation, make_norm, uses_bias
-from ._contract import check_generator_args
+from ..layers.factories import check_choice, make_activation, make_norm, uses_bias
+from .base import BaseGenerator
 
 __all__ = ["ResnetGenerator", "PADDING_MODES"]
 
@@ -79,7 +77,7 @@ class ResidualBlock(nn.Module):
         return x + self._half(h, 2)
 
 
-class ResnetGenerator(HubModel):
+class ResnetGenerator(BaseGenerator):
     """The ResNet generator of pix2pix and CycleGAN (Johnson et al., 2016).
 
     A 7×7 stride-1 stem to ``base_channels``, two 3×3 stride-2 convs (channels ×2 each),
@@ -92,8 +90,8 @@ class ResnetGenerator(HubModel):
     With the defaults of the reference code (``base_channels=64``, 3 → 3 channels,
     instance norm, no dropout) this is CycleGAN's ``resnet_9blocks`` (11,378,179
     parameters) or, with ``num_blocks=6``, ``resnet_6blocks`` (7,837,699). As in the
-    other cgan-zoo generators, the defaults are the colorization contract (1 → 2 channels,
-    ``task="colorize"``) and batch norm, the pix2pix choice.
+    other cgan-zoo generators, the default channels are the colorization contract (1 → 2,
+    so the task is ``"colorize"``) and the norm is batch norm, the pix2pix choice.
 
     Args:
         in_channels: Input channels.
@@ -106,7 +104,8 @@ class ResnetGenerator(HubModel):
         padding_mode: ``"reflect"``, ``"replicate"`` or ``"zeros"``.
         final_activation: ``"tanh"``, ``"sigmoid"`` or ``"none"``.
         task: Data contract stored in the config (see :class:`~cgan_zoo.UNetGenerator`):
-            ``"colorize"`` (1 → 2), ``"colorize-missing"`` (2 → 3) or ``"generic"``.
+            ``"colorize"`` (1 → 2), ``"colorize-missing"`` (2 → 3) or ``"generic"`` (any
+            channels); ``None`` (the default) takes the one the channel counts fit.
         ab_scale: Lab a/b normalisation of the colour contract, stored in the config.
         instance_running_stats: With ``norm="instance"``, keep running statistics and
             normalise with them in eval mode (the reference's instance norm until 2018).
@@ -118,10 +117,9 @@ class ResnetGenerator(HubModel):
 
     Example:
         >>> import torch
-        >>> g = ResnetGenerator(in_channels=3, out_channels=3, base_channels=8, num_blocks=2,
-        ...                     task="generic")
-        >>> g(torch.randn(2, 3, 32, 48)).shape
-        torch.Size([2, 3, 32, 48])
+        >>> g = ResnetGenerator(in_channels=3, out_channels=3, base_channels=8, num_blocks=2)
+        >>> g.task, g(torch.randn(2, 3, 32, 48)).shape
+        ('generic', torch.Size([2, 3, 32, 48]))
     """
 
     def __init__(
@@ -134,24 +132,23 @@ class ResnetGenerator(HubModel):
         dropout: float = 0.0,
         padding_mode: str = "reflect",
         final_activation: str = "tanh",
-        task: str = "colorize",
+        task: str | None = None,
         ab_scale: float = 110.0,
         instance_running_stats: bool = False,
     ) -> None:
-        super().__init__()
-        self.ab_scale = check_generator_args(
-            task,
-            in_channels,
-            out_channels,
-            dropout,
-            ab_scale,
+        super().__init__(
+            task=task,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            dropout=dropout,
+            ab_scale=ab_scale,
+            final_activation=final_activation,
             integers=(("base_channels", base_channels, 1), ("num_blocks", num_blocks, 0)),
         )
         check_choice("padding_mode", padding_mode, PADDING_MODES)
         make_norm(norm, 1, instance_running_stats)  # validates the name and the flag
         make_activation(final_activation)
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.task, self.final_activation, self.padding_mode = task, final_activation, padding_mode
+        self.padding_mode = padding_mode
         bias = uses_bias(norm)
 
         def norm_layer(channels: int) -> nn.Module:
@@ -160,7 +157,11 @@ class ResnetGenerator(HubModel):
         c = base_channels
         self.stem = nn.Sequential(
             OrderedDict(
-                [*_padded_conv(in_channels, c, 7, padding_mode, bias), ("norm", norm_layer(c)), ("relu", nn.ReLU())]
+                [
+                    *_padded_conv(in_channels, c, 7, padding_mode, bias),
+                    ("norm", norm_layer(c)),
+                    ("relu", nn.ReLU()),
+                ]
             )
         )
         self.down_blocks = nn.ModuleList(
@@ -181,7 +182,13 @@ class ResnetGenerator(HubModel):
             nn.Sequential(
                 OrderedDict(
                     conv=nn.ConvTranspose2d(
-                        c * 2 ** (2 - i), c * 2 ** (1 - i), 3, stride=2, padding=1, output_padding=1, bias=bias
+                        c * 2 ** (2 - i),
+                        c * 2 ** (1 - i),
+                        3,
+                        stride=2,
+                        padding=1,
+                        output_padding=1,
+                        bias=bias,
                     ),
                     norm=norm_layer(c * 2 ** (1 - i)),
                     relu=nn.ReLU(),
@@ -191,7 +198,10 @@ class ResnetGenerator(HubModel):
         )
         self.head = nn.Sequential(
             OrderedDict(
-                [*_padded_conv(c, out_channels, 7, padding_mode, True), ("act", make_activation(final_activation))]
+                [
+                    *_padded_conv(c, out_channels, 7, padding_mode, True),
+                    ("act", make_activation(final_activation)),
+                ]
             )
         )
 
@@ -205,29 +215,8 @@ class ResnetGenerator(HubModel):
         """Smallest H and W: 8, a 2×2 bottleneck (reflection and instance norm need 2 pixels)."""
         return 8
 
-    def optimize_for_inference(self, **kwargs):
-        """Return a faster module with the same outputs, for CPU inference.
-
-        See :func:`cgan_zoo.export.optimize_for_inference` for the options.
-        """
-        from ..export.fast import optimize_for_inference
-
-        return optimize_for_inference(self, **kwargs)
-
-    @property
-    def output_range(self) -> tuple[float, float]:
-        """Closed range of the output values, set by ``final_activation``."""
-        return activation_range(self.final_activation)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_tensor(
-            x,
-            name="ResnetGenerator input",
-            channels=self.in_channels,
-            multiple=self.stride,
-            min_size=self.min_input_size,
-            dtype=module_dtype(self),
-        )
+        self.check_input(x, min_size=self.min_input_size)
         h = self.stem(x)
         for block in self.down_blocks:
             h = block(h)

@@ -10,13 +10,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_image_tensor, module_dtype
 from ..color_bins import ab_bin_centers, annealed_mean, check_temperature
 from ..errors import InvalidConfigError
-from ..hub import HubModel
-from ..layers.factories import activation_range, make_activation, make_norm, uses_bias
+from ..layers.factories import make_activation, make_norm, uses_bias
 from ..layers.hole_fill import pyramid_fill
-from ._contract import check_generator_args
+from .base import BaseGenerator
 from .encoder_weights import adapt_input_conv_weight
 
 __all__ = ["TimmUNet"]
@@ -37,7 +35,7 @@ class ConvBlock(nn.Sequential):
         )
 
 
-class TimmUNet(HubModel):
+class TimmUNet(BaseGenerator):
     """U-Net with a timm ``features_only`` encoder and a configurable decoder.
 
     The decoder upsamples the deepest feature map ×2 per stage, concatenates the skip
@@ -61,8 +59,8 @@ class TimmUNet(HubModel):
         norm: Norm of the decoder convs.
         final_activation: ``"tanh"``, ``"sigmoid"`` or ``"none"``.
         dropout: Dropout before the head (0 disables it).
-        task: ``"colorize"``, ``"colorize-missing"`` or ``"generic"`` (see
-            :class:`UNetGenerator`).
+        task: ``"colorize"``, ``"colorize-missing"`` or ``"generic"``; ``None`` (the
+            default) takes the one the channel counts fit (see :class:`UNetGenerator`).
         ab_scale: a/b normalisation of the colour contract (see :mod:`cgan_zoo.color`).
         color_head: ``"regression"`` (the head outputs ``out_channels`` values per pixel)
             or ``"bins"`` (colorization only: the head predicts a distribution over
@@ -106,17 +104,24 @@ class TimmUNet(HubModel):
         norm: str = "batch",
         final_activation: str = "tanh",
         dropout: float = 0.0,
-        task: str = "colorize",
+        task: str | None = None,
         ab_scale: float = 110.0,
         color_head: str = "regression",
         bin_size: float = 10.0,
         temperature: float = 0.38,
         hole_fill: str = "none",
     ) -> None:
-        super().__init__()
+        super().__init__(
+            task=task,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            dropout=dropout,
+            ab_scale=ab_scale,
+            final_activation=final_activation,
+        )
         import timm
 
-        self.ab_scale = check_generator_args(task, in_channels, out_channels, dropout, ab_scale)
+        task = self.task
         make_activation(final_activation)
         make_norm(norm, 1)
         try:
@@ -166,8 +171,6 @@ class TimmUNet(HubModel):
                 "2, 4, 8, ... (one per level)."
             )
         self._adapt_stem(in_channels)
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.task, self.final_activation = task, final_activation
         self._stride = reductions[-1]
 
         # Skip sources for each decoder stage, deepest first: encoder levels then the input.
@@ -222,21 +225,12 @@ class TimmUNet(HubModel):
         """H and W must be divisible by this (the encoder's total reduction)."""
         return self._stride
 
-    def optimize_for_inference(self, **kwargs):
-        """Return a faster module with the same outputs, for CPU inference.
-
-        See :func:`cgan_zoo.export.optimize_for_inference` for the options.
-        """
-        from ..export.fast import optimize_for_inference
-
-        return optimize_for_inference(self, **kwargs)
-
     @property
     def output_range(self) -> tuple[float, float]:
-        """Closed range of the output values, set by ``final_activation``."""
+        """Closed range of the output values, set by ``final_activation`` (the ab range for bins)."""
         if self.color_head == "bins":
             return (-1.0, 1.0)
-        return activation_range(self.final_activation)
+        return super().output_range
 
     def forward_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Bin logits of a ``color_head="bins"`` model.
@@ -270,13 +264,7 @@ class TimmUNet(HubModel):
         return self._features(x)
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_tensor(
-            x,
-            name="TimmUNet input",
-            channels=self.in_channels,
-            multiple=self.stride,
-            dtype=module_dtype(self),
-        )
+        self.check_input(x)
         if self.hole_fill == "pyramid":
             x = torch.cat([pyramid_fill(x[:, :1], x[:, 1:2]), x[:, 1:]], dim=1)
         feats = self.encoder(x)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validation import check_image_tensor, module_dtype
-from ..hub import HubModel
-from ..layers.factories import activation_range, check_choice, make_activation, make_norm, uses_bias
-from ._contract import check_generator_args
+from ..layers.factories import check_choice, make_activation, make_norm, uses_bias
+from .base import BaseGenerator
 
 __all__ = ["UNetGenerator"]
 
@@ -25,7 +23,7 @@ def _up_conv(in_ch: int, out_ch: int, upsample: str, bias: bool) -> nn.Module:
     )
 
 
-class UNetGenerator(HubModel):
+class UNetGenerator(BaseGenerator):
     """The pix2pix U-Net generator (Isola et al., 2017), with every part configurable.
 
     The defaults build the paper's 256×256 generator: encoder
@@ -60,8 +58,10 @@ class UNetGenerator(HubModel):
         upsample: ``"transpose"`` (paper) or ``"resize"`` (nearest upsample + 3×3 conv).
         final_activation: ``"tanh"``, ``"sigmoid"`` or ``"none"``.
         task: Data contract stored in the config so inference matches training:
-            ``"colorize"`` (L → ab), ``"colorize-missing"`` (masked L + mask → L, ab)
-            or ``"generic"`` (any paired A → B in [-1, 1]).
+            ``"colorize"`` (L → ab, 1 → 2 channels), ``"colorize-missing"`` (masked L +
+            mask → L, ab; 2 → 3) or ``"generic"`` (any paired A → B, any channels). ``None``
+            (the default) takes the task the channel counts fit, so ``in_channels=3,
+            out_channels=3`` builds a generic model (see :mod:`cgan_zoo.tasks`).
         ab_scale: Lab a/b values are divided by this to reach [-1, 1] (the colour
             contract of :mod:`cgan_zoo.color`, stored so inference matches training).
         instance_running_stats: With ``norm="instance"``, keep running statistics and
@@ -77,6 +77,9 @@ class UNetGenerator(HubModel):
         >>> g = UNetGenerator(in_channels=1, out_channels=2, base_channels=8, num_downs=5)
         >>> g(torch.randn(2, 1, 64, 96)).shape
         torch.Size([2, 2, 64, 96])
+        >>> facades = UNetGenerator(in_channels=3, out_channels=3, base_channels=8, num_downs=5)
+        >>> facades.task, facades(torch.randn(1, 3, 32, 32)).shape
+        ('generic', torch.Size([1, 3, 32, 32]))
     """
 
     def __init__(
@@ -91,17 +94,17 @@ class UNetGenerator(HubModel):
         dropout_blocks: int = 3,
         upsample: str = "transpose",
         final_activation: str = "tanh",
-        task: str = "colorize",
+        task: str | None = None,
         ab_scale: float = 110.0,
         instance_running_stats: bool = False,
     ) -> None:
-        super().__init__()
-        self.ab_scale = check_generator_args(
-            task,
-            in_channels,
-            out_channels,
-            dropout,
-            ab_scale,
+        super().__init__(
+            task=task,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            dropout=dropout,
+            ab_scale=ab_scale,
+            final_activation=final_activation,
             integers=(
                 ("base_channels", base_channels, 1),
                 ("num_downs", num_downs, 2),
@@ -113,8 +116,7 @@ class UNetGenerator(HubModel):
         make_norm(norm, 1, instance_running_stats)  # validates the name and the flag
         make_activation(final_activation)
 
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.num_downs, self.task, self.final_activation = num_downs, task, final_activation
+        self.num_downs = num_downs
         bias = uses_bias(norm)
 
         def norm_layer(channels: int) -> nn.Module:
@@ -143,7 +145,9 @@ class UNetGenerator(HubModel):
                     nn.ReLU(),
                     _up_conv(src, dst, upsample, bias),
                     norm_layer(dst),
-                    nn.Dropout(dropout) if 1 <= j <= dropout_blocks and dropout > 0 else nn.Identity(),
+                    nn.Dropout(dropout)
+                    if 1 <= j <= dropout_blocks and dropout > 0
+                    else nn.Identity(),
                 )
             )
         self.up_blocks = nn.ModuleList(ups)
@@ -158,28 +162,8 @@ class UNetGenerator(HubModel):
         """H and W must be divisible by this (``2 ** num_downs``)."""
         return 2**self.num_downs
 
-    def optimize_for_inference(self, **kwargs):
-        """Return a faster module with the same outputs, for CPU inference.
-
-        See :func:`cgan_zoo.export.optimize_for_inference` for the options.
-        """
-        from ..export.fast import optimize_for_inference
-
-        return optimize_for_inference(self, **kwargs)
-
-    @property
-    def output_range(self) -> tuple[float, float]:
-        """Closed range of the output values, set by ``final_activation``."""
-        return activation_range(self.final_activation)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_tensor(
-            x,
-            name="UNetGenerator input",
-            channels=self.in_channels,
-            multiple=self.stride,
-            dtype=module_dtype(self),
-        )
+        self.check_input(x)
         skips = []
         h = x
         for block in self.down_blocks:

@@ -23,7 +23,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..color import (
-    DEFAULT_AB_SCALE,
     denormalize_ab,
     denormalize_l,
     lab_to_rgb,
@@ -33,13 +32,15 @@ from ..color import (
 from ..errors import InvalidConfigError, InvalidInputError, MissingExtraError, WeightsError
 from ..layers.padding import crop_padding, pad_to_multiple
 from ..models._contract import masked_generator_input
+from ..models.base import require_generator_like
+from ..tasks import COLORIZATION_TASKS, check_colorization_task
 from .defaults import DEFAULT_INPAINTER
 from .images import ImageSpec, image_to_tensor, mask_to_tensor, tensor_to_image
 from .memory import MAX_TENSOR_NUMEL, ForwardCost, available_memory, measure_forward_cost
 
 __all__ = ["Colorizer", "load_generator", "resolve_device"]
 
-TASKS = ("colorize", "colorize-missing")
+TASKS = COLORIZATION_TASKS
 #: forward passes on at most this many pixels (batch x height x width) are not checked
 #: against the free memory: they need well under a gigabyte
 _CHECK_ABOVE_PIXELS = 2**20
@@ -253,14 +254,9 @@ class Colorizer:
                 f"generator must be a torch.nn.Module, got {type(generator).__name__}. "
                 "Use Colorizer.from_pretrained(name_or_folder) to load one."
             )
-        task = getattr(generator, "task", None)
-        if task not in TASKS:
-            raise InvalidConfigError(
-                f"Colorizer needs a generator trained for task 'colorize' or 'colorize-missing', "
-                f"got task={task!r}. Build one with create_model(name, task='colorize') or load "
-                "colorization weights."
-            )
-        stride = int(getattr(generator, "stride", 1))
+        contract = require_generator_like(generator, "Colorizer")
+        task = check_colorization_task(contract.task)
+        stride = int(contract.stride)
         for name, value, low in (("size", size, max(1, stride)), ("batch_size", batch_size, 1)):
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise InvalidConfigError(f"{name} must be an integer >= {low}, got {value!r}.")
@@ -272,7 +268,8 @@ class Colorizer:
         self.generator = generator
         self.task: str = task
         self.stride = stride
-        self.ab_scale = float(getattr(generator, "ab_scale", DEFAULT_AB_SCALE))
+        self.in_channels = int(contract.in_channels)
+        self.ab_scale = float(contract.ab_scale)
         self.size = size
         self.batch_size = batch_size
         self.stochastic = bool(stochastic)
@@ -547,7 +544,7 @@ class Colorizer:
         if pixels <= _CHECK_ABOVE_PIXELS:
             return
         if self._cost is None:
-            in_channels = int(getattr(self.generator, "in_channels", 1))
+            in_channels = self.in_channels
             self._cost = measure_forward_cost(self.generator, in_channels, self.stride)
         available = available_memory(self.device)
         budget = None if available is None else _MEMORY_HEADROOM * available
@@ -576,7 +573,7 @@ class Colorizer:
             fixes.append("a device with more memory")
         raise InvalidConfigError(
             f"running the generator at size={self.size} on a batch of shape "
-            f"({batch}, {getattr(self.generator, 'in_channels', 1)}, {height}, {width}) {why}. "
+            f"({batch}, {self.in_channels}, {height}, {width}) {why}. "
             f"Use {' or '.join(fixes)}."
         )
 

@@ -9,13 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidConfigError
+from ..losses.modes import ADVERSARIAL_MODES, GRADIENT_PENALTY_MODES
+from ..tasks import TRAINING_TASKS
 
 __all__ = ["Pix2PixConfig", "TASKS"]
 
-#: training tasks -> generator task recorded in the model config
-TASKS = {"colorize": "colorize", "colorize-missing": "colorize-missing", "paired": "generic"}
-GAN_MODES = ("vanilla", "lsgan", "hinge", "wgan")
-GP_MODES = ("none", "wgan-gp", "r1")
+#: training task -> generator task recorded in the model config (from :mod:`cgan_zoo.tasks`)
+TASKS = TRAINING_TASKS
+#: the adversarial and gradient-penalty modes (from :mod:`cgan_zoo.losses.modes`)
+GAN_MODES = ADVERSARIAL_MODES
+GP_MODES = GRADIENT_PENALTY_MODES
 
 
 @dataclass

@@ -20,6 +20,7 @@ from torch.utils.data import Dataset
 from .._registry import create_model
 from ..color import model_lab_to_rgb
 from ..errors import CganZooError, InvalidConfigError, WeightsError
+from ..models.base import require_generator_like
 from ..serialization import load_state_dict_strict
 from . import distributed as dist_utils
 from .callbacks import Callback, CSVLogger, TensorBoardLogger
@@ -160,8 +161,8 @@ class Pix2PixTrainer:
         torch.manual_seed(config.seed)
 
         self.generator = (generator if generator is not None else self._build_generator()).to(self.device)
-        g_in = int(getattr(self.generator, "in_channels", 1))
-        g_out = int(getattr(self.generator, "out_channels", 2))
+        contract = require_generator_like(self.generator, "Pix2PixTrainer")
+        g_in, g_out = int(contract.in_channels), int(contract.out_channels)
         if discriminator is None:
             d_kwargs = {"in_channels": g_in + g_out, **config.discriminator_kwargs}
             discriminator = create_model(config.discriminator, **d_kwargs)
@@ -173,7 +174,7 @@ class Pix2PixTrainer:
         dist_utils.broadcast_module(self.discriminator)
 
         self.task = config.task
-        self.ab_scale = float(getattr(self.generator, "ab_scale", config.ab_scale))
+        self.ab_scale = float(contract.ab_scale)
         train_data = train_dataset if train_dataset is not None else self._build_dataset(train=True)
         if train_data is None:
             raise InvalidConfigError("no training data: set config.data_dir or pass train_dataset=...")
@@ -239,9 +240,10 @@ class Pix2PixTrainer:
             gen = self._load_init(**cfg.generator_kwargs)
         else:
             gen = self._generator_from_config()
-        if getattr(gen, "task", TASKS[cfg.task]) != TASKS[cfg.task]:
+        task = require_generator_like(gen, "Pix2PixTrainer").task
+        if task != TASKS[cfg.task]:
             raise InvalidConfigError(
-                f"generator task {gen.task!r} does not match training task {cfg.task!r}; "
+                f"generator task {task!r} does not match training task {cfg.task!r}; "
                 "initialise from weights trained for the same task."
             )
         if cfg.freeze_encoder:
