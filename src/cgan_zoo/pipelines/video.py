@@ -5,18 +5,10 @@ Videos are decoded and encoded as a stream with PyAV (the ``[video]`` extra,
 (``colorizer.batch_size``) is in memory at any time. Each batch of frames runs through
 the stages of :class:`~cgan_zoo.pipelines.Colorizer` (``prepare`` → ``infer`` →
 ``compose``); in between, the predicted ``ab`` (at working resolution) of each frame is
-smoothed across frames by a :class:`~cgan_zoo.pipelines.temporal.TemporalSmoother`,
-
-    ``ab_smooth[t] = smoothing * ab_smooth[t - 1] + (1 - smoothing) * ab[t]``,
-
-where ``ab_smooth[t - 1]`` is first moved by the global translation between the two
-frames (estimated by phase correlation on the working-size lightness, and kept only
-when it aligns the frames better than no motion), so camera pans do not smear colours.
-Pixels that just came into view start without history. Smoothing restarts at scene
-cuts, detected when the mean absolute difference of consecutive (aligned) gray frames,
-lightness in [0, 1] at working size, exceeds ``scene_cut_threshold``. Local motion
-(objects moving in a still shot) is not compensated: colours can trail slightly behind
-fast-moving objects; lower ``smoothing`` if that shows.
+smoothed across frames, following camera pans and restarting at scene cuts, by a
+:class:`~cgan_zoo.pipelines.temporal.TemporalSmoother` (its module documents the rule).
+Local motion (objects moving in a still shot) is not compensated: colours can trail
+slightly behind fast-moving objects; lower ``smoothing`` if that shows.
 
 The output keeps the input's frame count, frame size, frame rate (the input stream's
 ``average_rate``) and timestamps; the first audio stream is copied (remuxed, not
