@@ -35,10 +35,8 @@ DOCTEST_EXTRAS: dict[str, str] = {
     "cgan_zoo.export.formats.int8_onnx_generator": "export",
     "cgan_zoo.export.formats.quantize_onnx_int8": "export",
     "cgan_zoo.export.formats.OnnxRuntimeGenerator": "export",
-    "cgan_zoo.pipelines.video.read_frames": "video",
-    "cgan_zoo.pipelines.video.write_frames": "video",
+    "cgan_zoo.pipelines.video_io": "video",
     "cgan_zoo.pipelines.video.colorize_video": "video",
-    "cgan_zoo.pipelines.video.check_codec": "video",
     "cgan_zoo.demo.handlers.colorize_clip": "video",
 }
 

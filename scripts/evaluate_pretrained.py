@@ -68,12 +68,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
 from cgan_zoo import metrics as M
-from cgan_zoo.color import rgb_to_lab
+from cgan_zoo.color import rgb_to_lab, to_uint8
 from cgan_zoo.evaluation import (
     NEAR_GRAY,
     SUBSET_LABELS,
@@ -406,8 +405,7 @@ def num_parameters(model: torch.nn.Module) -> int:
 
 
 def _to_pil(x: torch.Tensor) -> Image.Image:
-    arr = (x[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255.0).round().astype(np.uint8)
-    return Image.fromarray(arr)
+    return Image.fromarray(to_uint8(x[0].permute(1, 2, 0)).numpy())
 
 
 def _holes_visible(gray: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -124,3 +124,34 @@ def test_wrong_channels_and_types():
         color.rgb_to_model_lab(torch.full((1, 3, 2, 2), float("nan")))
     with pytest.raises(InvalidInputError, match="spatial size"):
         color.model_lab_to_rgb(torch.zeros(1, 1, 4, 4), torch.zeros(1, 2, 5, 4))
+
+
+# -------------------------------------------------------------------------- to_uint8
+
+
+def test_to_uint8_rounds_half_to_even_and_clamps():
+    values = [-1.0, 0.0, 0.5 / 255, 1.5 / 255, 2.5 / 255, 0.2, 0.5, 254.5 / 255, 1.0, 7.0]
+    expected = [0, 0, 0, 2, 2, 51, 128, 254, 255, 255]
+    assert color.to_uint8(torch.tensor(values, dtype=torch.float64)).tolist() == expected
+    out = color.to_uint8(np.array(values))
+    assert out.dtype == np.uint8 and out.tolist() == expected
+
+
+def test_to_uint8_keeps_kind_shape_and_device_and_maps_nan_to_zero():
+    x = torch.rand(2, 3, 4, 5)
+    x[0, 0, 0, 0] = float("nan")
+    t = color.to_uint8(x)
+    assert t.dtype == torch.uint8 and t.shape == x.shape and t.device == x.device
+    assert int(t[0, 0, 0, 0]) == 0
+    reference = np.round(np.nan_to_num(x.numpy(), nan=0.0) * 255.0).astype(np.uint8)
+    assert np.array_equal(t.numpy(), reference)
+    assert np.array_equal(color.to_uint8(x.numpy()), reference)
+    assert np.array_equal(
+        color.to_uint8(x.half()).numpy(), color.to_uint8(x.half().float()).numpy()
+    )
+
+
+@pytest.mark.parametrize("bad", [torch.zeros(2, dtype=torch.uint8), np.zeros(2, np.uint8), [0.5]])
+def test_to_uint8_rejects_non_float_inputs(bad):
+    with pytest.raises(TypeError, match="to_uint8"):
+        color.to_uint8(bad)

@@ -25,6 +25,8 @@ MODULES = [
     "cgan_zoo.data",
     "cgan_zoo.training",
     "cgan_zoo.pipelines",
+    "cgan_zoo.pipelines.temporal",
+    "cgan_zoo.pipelines.video_io",
     "cgan_zoo.metrics",
     "cgan_zoo.evaluation",
     "cgan_zoo.color",

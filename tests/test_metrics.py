@@ -259,3 +259,58 @@ def test_single_input_validation(name):
         fn([[0.0]])
     with pytest.raises(InvalidInputError, match="RGB"):
         fn(torch.rand(2, 4, 8, 8))
+
+
+# -- flicker --------------------------------------------------------------------------------
+
+
+def _reference_flicker(frames: np.ndarray, shifts: list[tuple[int, int]]) -> float:
+    """Mean |Δab| written out pixel by pixel: frame t at (y, x) vs frame t-1 at (y-dy, x-dx)."""
+    t_count, channels, h, w = frames.shape
+    per_pair = []
+    for t in range(1, t_count):
+        dy, dx = shifts[t - 1]
+        diffs = [
+            abs(float(frames[t, c, y, x]) - float(frames[t - 1, c, y - dy, x - dx]))
+            for c in range(channels)
+            for y in range(h)
+            for x in range(w)
+            if 0 <= y - dy < h and 0 <= x - dx < w
+        ]
+        per_pair.append(sum(diffs) / len(diffs))
+    return sum(per_pair) / len(per_pair)
+
+
+@pytest.mark.parametrize("shifts", [[(0, 0)] * 3, [(0, -2)] * 3, [(1, -1), (-2, 0), (0, 3)]])
+def test_flicker_matches_a_pixel_by_pixel_reference(shifts):
+    frames = np.random.default_rng(3).normal(size=(4, 2, 7, 9)).astype(np.float32) * 20
+    expected = _reference_flicker(frames, shifts)
+    one_pair = shifts[0] if len(set(shifts)) == 1 else shifts
+    assert metrics.flicker(torch.from_numpy(frames), one_pair) == pytest.approx(expected, rel=1e-9)
+    assert metrics.flicker(list(frames), shifts) == pytest.approx(expected, rel=1e-9)
+
+
+def test_flicker_of_a_panned_photo_is_zero_only_with_the_right_shift(photos):
+    ab = color.rgb_to_lab(photos[:1].float())[0, 1:]  # (2, 96, 96)
+    clip = torch.stack([ab[:, 10:50, 3 * t : 3 * t + 60] for t in range(5)])  # pans right 3 px
+    assert metrics.flicker(clip, (0, -3)) == 0.0
+    assert metrics.flicker(clip, (0, -2)) > 0.5
+    assert metrics.flicker(clip) == pytest.approx(
+        _reference_flicker(clip.numpy(), [(0, 0)] * 4), rel=1e-6
+    )
+
+
+def test_flicker_is_the_same_object_at_its_old_address():
+    from cgan_zoo.pipelines import flicker as from_pipelines
+    from cgan_zoo.pipelines.video import flicker as from_video
+
+    assert from_pipelines is metrics.flicker and from_video is metrics.flicker
+
+
+def test_flicker_errors():
+    with pytest.raises(TypeError, match="ab_frames"):
+        metrics.flicker(3.0)
+    with pytest.raises(InvalidInputError, match=r"\(C, H, W\)"):
+        metrics.flicker(torch.zeros(2, 4, 4))
+    with pytest.raises(InvalidInputError, match="frame 1 has shape"):
+        metrics.flicker([torch.zeros(2, 4, 4), torch.zeros(2, 4, 5)])

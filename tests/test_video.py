@@ -184,3 +184,32 @@ def test_flicker_metric():
         flicker(clip, (0, 12))
     with pytest.raises(InvalidInputError, match="1 pairs"):
         flicker(clip, [(0, 1), (0, 1)])
+
+
+def test_transcoder_checks_writes_and_leaves_nothing_after_an_error(tmp_path):
+    from cgan_zoo.pipelines.video_io import VideoTranscoder
+
+    frames = [np.full((16, 24, 3), 40 * i, np.uint8) for i in range(3)]
+    write_frames(tmp_path / "in.mp4", frames, fps=5)
+    with pytest.raises(RuntimeError, match="boom"):
+        with VideoTranscoder(tmp_path / "in.mp4", tmp_path / "out.mp4") as video:
+            for frame in video.frames():
+                video.write(frame)
+                raise RuntimeError("boom")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+    with pytest.raises(InvalidInputError, match="only 0 frames were decoded"):
+        with VideoTranscoder(tmp_path / "in.mp4", tmp_path / "out.mp4") as video:
+            video.write(frames[0])
+    with pytest.raises(InvalidInputError, match="but the video is 16x24"):
+        with VideoTranscoder(tmp_path / "in.mp4", tmp_path / "out.mp4") as video:
+            next(video.frames())
+            video.write(np.zeros((16, 16, 3), np.uint8))
+    with pytest.raises(InvalidInputError, match="is the input video"):
+        VideoTranscoder(tmp_path / "in.mp4", tmp_path / "in.mp4")
+    with pytest.raises(InvalidInputError, match="does not exist; create it first"):
+        VideoTranscoder(tmp_path / "in.mp4", tmp_path / "missing" / "out.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+    with VideoTranscoder(tmp_path / "in.mp4", tmp_path / "out.mp4") as video:
+        for frame in video.frames():
+            video.write(frame)
+    assert video.frames_written == 3 and len(list(read_frames(tmp_path / "out.mp4"))) == 3

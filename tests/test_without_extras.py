@@ -53,6 +53,7 @@ def test_export_and_video_skip_naming_the_extra(tmp_path):
         tmp_path,
         "src/cgan_zoo/export/formats.py",
         "src/cgan_zoo/pipelines/video.py",
+        "src/cgan_zoo/pipelines/video_io.py",
         "tests/test_export.py",
         "-k", "onnx or doctest or formats or video",
     )

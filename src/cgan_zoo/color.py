@@ -13,6 +13,9 @@ The model-facing contract (version ``"lab-v1"``):
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+import numpy as np
 import torch
 
 from ._validation import check_finite
@@ -29,9 +32,12 @@ __all__ = [
     "denormalize_ab",
     "rgb_to_model_lab",
     "model_lab_to_rgb",
+    "to_uint8",
 ]
 
 DEFAULT_AB_SCALE = 110.0
+
+_Image = TypeVar("_Image", torch.Tensor, np.ndarray)
 
 
 def _check_rgb(x: torch.Tensor, name: str) -> None:
@@ -43,7 +49,9 @@ def _check_rgb(x: torch.Tensor, name: str) -> None:
             "Expand gray images with x.expand(-1, 3, -1, -1) or use rgb_to_gray/normalize_l."
         )
     if not x.is_floating_point():
-        raise TypeError(f"{name} must be floating point in [0, 1], got {x.dtype}; use x.float() / 255.")
+        raise TypeError(
+            f"{name} must be floating point in [0, 1], got {x.dtype}; use x.float() / 255."
+        )
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
@@ -152,7 +160,9 @@ def denormalize_ab(ab: torch.Tensor, ab_scale: float = DEFAULT_AB_SCALE) -> torc
     return ab.clamp(-1.0, 1.0) * ab_scale
 
 
-def rgb_to_model_lab(rgb: torch.Tensor, ab_scale: float = DEFAULT_AB_SCALE) -> tuple[torch.Tensor, torch.Tensor]:
+def rgb_to_model_lab(
+    rgb: torch.Tensor, ab_scale: float = DEFAULT_AB_SCALE
+) -> tuple[torch.Tensor, torch.Tensor]:
     """sRGB in [0, 1] → ``(L, ab)`` both in [-1, 1], the generator's contract.
 
     Shape:
@@ -190,3 +200,47 @@ def model_lab_to_rgb(
         )
     lab = torch.cat([denormalize_l(lightness), denormalize_ab(ab, ab_scale)], dim=-3)
     return lab_to_rgb(lab)
+
+
+def to_uint8(x: _Image) -> _Image:
+    """Quantise an image in [0, 1] to 8 bits: ``round(255 * clamp(x, 0, 1))``.
+
+    The one float-to-``uint8`` conversion of cgan-zoo (pipelines, video, sample grids,
+    evaluation). Values are clamped to [0, 1] and rounded half to even (the rule of
+    :func:`numpy.round` and :func:`torch.round`), so ``0.5 / 255`` becomes 0 and
+    ``1.5 / 255`` becomes 2. NaN becomes 0. The layout is kept: convert ``(C, H, W)``
+    to ``(H, W, C)`` yourself where a library needs it.
+
+    Args:
+        x: A floating-point tensor (any device) or numpy array, values in [0, 1].
+
+    Returns:
+        A ``uint8`` tensor on ``x``'s device, or a ``uint8`` numpy array, of ``x``'s shape.
+
+    Raises:
+        TypeError: If ``x`` is neither a floating-point tensor nor a float numpy array.
+
+    Shape:
+        - x: any shape ``(*)``; returns the same shape.
+
+    Example:
+        >>> import torch
+        >>> to_uint8(torch.tensor([-0.5, 0.0, 0.5 / 255, 1.5 / 255, 0.5, 1.0, 2.0])).tolist()
+        [0, 0, 0, 2, 128, 255, 255]
+        >>> to_uint8(np.array([[0.25, float("nan")]])).tolist()
+        [[64, 0]]
+    """
+    if isinstance(x, torch.Tensor):
+        if not x.is_floating_point():
+            raise TypeError(f"to_uint8 needs a floating-point tensor in [0, 1], got {x.dtype}.")
+        if x.dtype in (torch.float16, torch.bfloat16):  # too coarse to round 255 * x exactly
+            x = x.float()
+        return torch.round(torch.nan_to_num(x, nan=0.0).clamp(0.0, 1.0) * 255.0).to(torch.uint8)
+    if isinstance(x, np.ndarray):
+        if not np.issubdtype(x.dtype, np.floating):
+            raise TypeError(f"to_uint8 needs a float numpy array in [0, 1], got {x.dtype}.")
+        scaled = np.round(np.clip(np.nan_to_num(x, nan=0.0), 0.0, 1.0) * 255.0)
+        return scaled.astype(np.uint8)
+    raise TypeError(
+        f"to_uint8 needs a float tensor or a numpy array in [0, 1], got {type(x).__name__}."
+    )

@@ -13,18 +13,25 @@ metric             measures                                       better
 ``ssim``           structural similarity vs. the reference         higher
 ``ab_error``       mean colour error in the Lab ab plane           lower
 ``hue_accuracy``   share of coloured pixels with the right hue     higher
+``flicker``        frame-to-frame colour change of a video clip    lower
 =================  =============================================  ==============
 
 :func:`gray_baseline` produces the trivial "no colour" prediction to compare against.
+:func:`flicker` takes the ``ab`` planes of a clip, ``(T, 2, H, W)``, and returns one
+number for the whole clip.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ._alignment import aligned_mean_abs_diff
 from .color import lab_to_rgb, rgb_to_lab
 from .errors import InvalidInputError
 
@@ -36,6 +43,7 @@ __all__ = [
     "hue_accuracy",
     "hue_match",
     "gray_baseline",
+    "flicker",
 ]
 
 _SSIM_SIGMA = 1.5
@@ -370,3 +378,94 @@ def gray_baseline(rgb: torch.Tensor) -> torch.Tensor:
     lab = rgb_to_lab(rgb)
     lab = torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], dim=1)
     return lab_to_rgb(lab)
+
+
+def flicker(ab_frames: Any, shifts: Any = None) -> float:
+    """Mean absolute change of ``ab`` between consecutive frames, after undoing known motion.
+
+    For each pair of consecutive frames, frame ``t`` is compared with frame ``t - 1``
+    shifted by the known integer displacement, over the region both frames see; the
+    result is the mean ``|Δab|`` over pixels, both channels and all pairs (each pair
+    weighs the same, whatever its overlap). A perfectly stable colourization of a
+    panning shot scores 0. Computed in float64.
+
+    Args:
+        ab_frames: ``T >= 2`` frames of a/b values, as a ``(T, 2, H, W)`` tensor/array or
+            a sequence of ``(2, H, W)`` tensors/arrays (any units; Lab units give Lab units).
+        shifts: How far the content moved from frame ``t - 1`` to frame ``t``, as integer
+            ``(dy, dx)`` pixels: one pair for a constant pan, or a sequence of ``T - 1``
+            pairs. ``None`` means a static camera. A camera panning right by ``s`` px per
+            frame moves the content by ``(0, -s)``.
+
+    Returns:
+        The flicker score.
+
+    Raises:
+        TypeError: If ``ab_frames`` is neither a tensor/array nor a sequence of frames.
+        InvalidInputError: For fewer than two frames, mismatched shapes, or shifts that
+            leave no overlap.
+
+    Shape:
+        - ab_frames: ``(T, 2, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> base = torch.arange(40.0).view(1, 2, 4, 5)
+        >>> pan = torch.cat([base, torch.roll(base, shifts=-1, dims=-1)])  # content moves 1 px left
+        >>> flicker(pan, shifts=(0, -1))
+        0.0
+        >>> flicker(pan) > 0
+        True
+    """
+    frames = _frames_list(ab_frames)
+    if len(frames) < 2:
+        raise InvalidInputError(f"flicker needs at least 2 frames, got {len(frames)}.")
+    shape = tuple(frames[0].shape)
+    if len(shape) != 3:
+        raise InvalidInputError(f"each ab frame must be (C, H, W), got shape {shape}.")
+    for i, f in enumerate(frames):
+        if tuple(f.shape) != shape:
+            raise InvalidInputError(
+                f"frame {i} has shape {tuple(f.shape)}, expected {shape} like frame 0."
+            )
+    shift_list = _shift_list(shifts, len(frames) - 1)
+    h, w = shape[-2:]
+    total = 0.0
+    for t, (dy, dx) in enumerate(shift_list, start=1):
+        if abs(dy) >= h or abs(dx) >= w:
+            raise InvalidInputError(
+                f"shift {(dy, dx)} of pair {t} leaves no overlap in {h}x{w} frames."
+            )
+        total += aligned_mean_abs_diff(frames[t - 1].double(), frames[t].double(), dy, dx)
+    return total / len(shift_list)
+
+
+def _as_tensor(frame: Any) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(frame) if isinstance(frame, np.ndarray) else frame)
+
+
+def _frames_list(ab_frames: Any) -> list[torch.Tensor]:
+    """The frames of a ``(T, C, H, W)`` tensor/array or of a sequence, as tensors."""
+    if isinstance(ab_frames, (np.ndarray, torch.Tensor)):
+        return list(_as_tensor(ab_frames))
+    if isinstance(ab_frames, Sequence):
+        return [_as_tensor(f) for f in ab_frames]
+    raise TypeError(
+        "ab_frames must be a (T, 2, H, W) tensor/array or a list of frames, got "
+        f"{type(ab_frames).__name__}."
+    )
+
+
+def _shift_list(shifts: Any, pairs: int) -> list[tuple[int, int]]:
+    """``pairs`` integer ``(dy, dx)`` shifts from ``None``, one pair, or one pair per frame pair."""
+    if shifts is None:
+        return [(0, 0)] * pairs
+    if len(shifts) == 2 and all(isinstance(v, (int, np.integer)) for v in shifts):
+        return [(int(shifts[0]), int(shifts[1]))] * pairs
+    shift_list = [(int(s[0]), int(s[1])) for s in shifts]
+    if len(shift_list) != pairs:
+        raise InvalidInputError(
+            f"shifts must be one (dy, dx) pair or {pairs} pairs (one per consecutive frame pair), "
+            f"got {len(shift_list)}."
+        )
+    return shift_list

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..color import lab_to_rgb, rgb_to_lab
+from ..color import lab_to_rgb, rgb_to_lab, to_uint8
 from ..errors import InvalidInputError, require_extra
 from ..metrics import gray_baseline
 
@@ -77,7 +77,7 @@ def telea_fill(gray: torch.Tensor, mask: torch.Tensor, radius: int = 3) -> torch
         raise InvalidInputError(
             f"mask of shape {tuple(mask.shape)} does not match the image of shape {tuple(gray.shape)}."
         )
-    g8 = (gray[0].mean(dim=0) * 255.0).round().clamp(0, 255).to(torch.uint8).numpy()
+    g8 = to_uint8(gray[0].mean(dim=0)).numpy()
     m8 = (mask.reshape(mask.shape[-2:]) > 0.5).numpy().astype(np.uint8) * 255
     filled = cv2.inpaint(g8, m8, radius, cv2.INPAINT_TELEA)
     t = torch.from_numpy(filled.astype(np.float32) / 255.0)[None, None].expand(1, 3, -1, -1)

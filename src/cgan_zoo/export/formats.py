@@ -423,7 +423,7 @@ def int8_onnx_generator(
     Args:
         model: The generator (fp32, eval mode is used).
         calibration: Normalised model inputs ``(B, in_channels, H, W)`` from real photos,
-            for example ``colorizer._prepare(photo).model_input``.
+            for example ``colorizer.prepare(photo).model_input``.
         path: Where to keep the int8 ``.onnx``; a temporary folder when ``None``.
         example_size: Tracing size of the fp32 export.
 

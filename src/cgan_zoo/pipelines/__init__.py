@@ -1,5 +1,11 @@
 """Inference pipelines: colorize photos of any size (optionally with missing regions) and videos.
 
+:class:`Colorizer` colorizes photos in one call, or in three public stages
+(``prepare`` → ``infer`` → ``compose``, exchanging :class:`PreparedImage` and
+:class:`Prediction`); :func:`colorize_video` runs those stages on a video's frames with
+temporal smoothing (:mod:`~cgan_zoo.pipelines.temporal`) and PyAV streaming
+(:mod:`~cgan_zoo.pipelines.video_io`).
+
 Example:
     >>> import numpy as np
     >>> from cgan_zoo import create_model
@@ -13,12 +19,21 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from .colorizer import Colorizer
-    from .video import colorize_video, flicker
+    from ..metrics import flicker
+    from .colorizer import Colorizer, Prediction, PreparedImage
+    from .video import colorize_video
 
-__all__ = ["Colorizer", "colorize_video", "flicker"]
+__all__ = ["Colorizer", "PreparedImage", "Prediction", "colorize_video", "flicker"]
 
 # imported on first use, so the CLI reads pipelines.defaults without importing torch
 __getattr__, __dir__ = lazy_attributes(
-    __name__, {"Colorizer": ".colorizer", "colorize_video": ".video", "flicker": ".video"}, []
+    __name__,
+    {
+        "Colorizer": ".colorizer",
+        "PreparedImage": ".colorizer",
+        "Prediction": ".colorizer",
+        "colorize_video": ".video",
+        "flicker": "..metrics",  # the metric moved to cgan_zoo.metrics; still importable here
+    },
+    [],
 )

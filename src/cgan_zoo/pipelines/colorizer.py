@@ -6,6 +6,28 @@ taken from it: the predicted ``ab`` is upsampled to the photo's full resolution 
 recombined with the photo's own full-resolution lightness, so edges and fine texture
 stay exactly as sharp as in the input. With a ``"colorize-missing"`` generator the
 predicted lightness is used only inside the missing regions.
+
+A call runs three public stages, which callers that post-process colour (the video
+pipeline's temporal smoothing) run themselves:
+
+1. :meth:`Colorizer.prepare` checks one image (and mask), once, and makes a
+   :class:`PreparedImage`: the full-resolution lightness and the working-size
+   generator input;
+2. :meth:`Colorizer.infer` runs the generator on a list of them, batched by working
+   shape, and returns one :class:`Prediction` (working-size ``ab``, and lightness for
+   missing regions) each;
+3. :meth:`Colorizer.compose` (or :meth:`Colorizer.compose_lab`) upsamples a prediction
+   and joins it to the image's own lightness, in the input's kind.
+
+Example:
+    >>> import numpy as np
+    >>> from cgan_zoo import create_model
+    >>> c = Colorizer(create_model("unet_tiny"), size=32)
+    >>> photos = [np.zeros((20, 30), np.uint8), np.zeros((40, 40), np.uint8)]
+    >>> prepared = [c.prepare(p) for p in photos]
+    >>> results = [c.compose(p, out) for p, out in zip(prepared, c.infer(prepared))]
+    >>> [r.shape for r in results]
+    [(20, 30, 3), (40, 40, 3)]
 """
 
 from __future__ import annotations
@@ -38,7 +60,7 @@ from .defaults import DEFAULT_INPAINTER
 from .images import ImageSpec, image_to_tensor, mask_to_tensor, tensor_to_image
 from .memory import MAX_TENSOR_NUMEL, ForwardCost, available_memory, measure_forward_cost
 
-__all__ = ["Colorizer", "load_generator", "resolve_device"]
+__all__ = ["Colorizer", "PreparedImage", "Prediction", "load_generator", "resolve_device"]
 
 TASKS = COLORIZATION_TASKS
 #: forward passes on at most this many pixels (batch x height x width) are not checked
@@ -177,18 +199,84 @@ def load_generator(name_or_path: str | os.PathLike, *, revision: str | None = No
     )
 
 
-@dataclass
-class _Item:
-    """One prepared image: full-resolution L (and mask) plus the working-size model input."""
+@dataclass(frozen=True, eq=False)
+class PreparedImage:
+    """One image made ready for the generator by :meth:`Colorizer.prepare`.
 
-    lightness: torch.Tensor  # (1, 1, H, W), L in [0, 100]
-    mask: torch.Tensor | None  # (1, 1, H, W), 1 = missing
+    It holds what the later stages need: the working-size generator input for
+    :meth:`Colorizer.infer`, and the full-resolution lightness, mask and input kind for
+    :meth:`Colorizer.compose`. All tensors are on the colorizer's device.
+
+    Attributes:
+        lightness: The input's own Lab lightness at full resolution, L in [0, 100].
+        mask: The missing-region mask at full resolution (1 = missing, 0 = known), or
+            ``None`` when no mask was given.
+        spec: How the input looked (PIL, numpy or tensor; size; dtype), so the result
+            comes back in the same kind.
+        model_input: The generator's input at working size, normalised to [-1, 1] and
+            not yet padded to the stride: the lightness (``C_in = 1``), or for a
+            ``"colorize-missing"`` generator the masked lightness and the working-size
+            mask (``C_in = 2``).
+
+    Shape:
+        - lightness: ``(1, 1, H, W)``.
+        - mask: ``(1, 1, H, W)`` or ``None``.
+        - model_input: ``(1, C_in, h, w)`` with ``(h, w)`` the working size
+          (:attr:`work_shape`): the long side scaled to ``Colorizer.size``, aspect kept.
+
+    Example:
+        >>> import numpy as np
+        >>> from cgan_zoo import create_model
+        >>> prepared = Colorizer(create_model("unet_tiny"), size=32).prepare(np.zeros((30, 60), np.uint8))
+        >>> prepared.size, prepared.work_shape, tuple(prepared.model_input.shape)
+        ((30, 60), (16, 32), (1, 1, 16, 32))
+    """
+
+    lightness: torch.Tensor
+    mask: torch.Tensor | None
     spec: ImageSpec
-    model_input: torch.Tensor  # (1, C_in, h, w), unpadded, normalised
+    model_input: torch.Tensor
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(H, W)``, the full resolution of the input and of the result."""
+        return (self.lightness.shape[-2], self.lightness.shape[-1])
 
     @property
     def work_shape(self) -> tuple[int, int]:
+        """``(h, w)``, the working size the generator runs at (before stride padding)."""
         return (self.model_input.shape[-2], self.model_input.shape[-1])
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """What the generator predicted for one image, at working size (:meth:`Colorizer.infer`).
+
+    Values are in the model's normalised units, [-1, 1]: ``ab * ab_scale`` gives Lab a, b
+    and ``(lightness + 1) * 50`` gives L (:mod:`cgan_zoo.color`). Change them before
+    :meth:`Colorizer.compose` to post-process colour at working size, as the video
+    pipeline's temporal smoothing does (:func:`dataclasses.replace` makes the copy).
+
+    Attributes:
+        ab: The predicted colour.
+        lightness: The predicted lightness, used inside missing regions; ``None`` for a
+            ``"colorize"`` generator.
+
+    Shape:
+        - ab: ``(1, 2, h, w)``.
+        - lightness: ``(1, 1, h, w)`` or ``None``.
+
+    Example:
+        >>> import numpy as np
+        >>> from cgan_zoo import create_model
+        >>> c = Colorizer(create_model("unet_tiny"), size=32)
+        >>> [prediction] = c.infer([c.prepare(np.zeros((30, 60), np.uint8))])
+        >>> tuple(prediction.ab.shape), prediction.lightness
+        ((1, 2, 16, 32), None)
+    """
+
+    ab: torch.Tensor
+    lightness: torch.Tensor | None = None
 
 
 class Colorizer:
@@ -204,6 +292,10 @@ class Colorizer:
     whose content is unknown: the model sees the masked lightness plus the mask, and its
     predicted lightness fills the holes, while known pixels keep their original
     lightness exactly. Without a mask nothing is treated as missing.
+
+    :meth:`__call__`, :meth:`colorize_batch` and :meth:`predict_lab` are built from the
+    three stages :meth:`prepare` → :meth:`infer` → :meth:`compose` (see the module docs),
+    which are public for callers that work on the predicted colour in between.
 
     Args:
         generator: A model with ``task`` ``"colorize"`` or ``"colorize-missing"``, ``stride``
@@ -380,10 +472,12 @@ class Colorizer:
             f"fast={self.fast}, temperature={self.temperature})"
         )
 
-    # ------------------------------------------------------------------ public API
+    # ------------------------------------------------------------------ one call
 
     def __call__(self, image: Any, mask: Any = None, *, temperature: float | None = None) -> Any:
         """Colorize one image.
+
+        The same as :meth:`prepare`, :meth:`infer` and :meth:`compose` in a row.
 
         Args:
             image: PIL image, numpy array ``(H, W)``/``(H, W, 1)``/``(H, W, 3)`` (uint8,
@@ -398,8 +492,8 @@ class Colorizer:
 
         Raises:
             TypeError: For non-image inputs or unsupported dtypes.
-            InvalidInputError: For bad shapes/values, a mask of another size, or a mask
-                given to a ``"colorize"`` generator.
+            InvalidInputError: For bad shapes/values (NaN or Inf included), a mask of
+                another size, or a mask given to a ``"colorize"`` generator.
             InvalidConfigError: If the forward pass at this ``size`` (and ``batch_size``)
                 would not fit in the device's free memory; the message names a size that fits.
 
@@ -412,7 +506,9 @@ class Colorizer:
             >>> Colorizer(create_model("unet_tiny"), size=32)(torch.rand(1, 20, 24)).shape
             torch.Size([3, 20, 24])
         """
-        return self.colorize_batch([image], None if mask is None else [mask], temperature=temperature)[0]
+        return self.colorize_batch(
+            [image], None if mask is None else [mask], temperature=temperature
+        )[0]
 
     def colorize_batch(
         self,
@@ -422,6 +518,9 @@ class Colorizer:
         temperature: float | None = None,
     ) -> list[Any]:
         """Colorize several images, running same-shape working images in batches.
+
+        The same as :meth:`prepare` on each image, one :meth:`infer` on them all, and
+        :meth:`compose` on each.
 
         Args:
             images: A list of images (any accepted kinds and sizes, mixed).
@@ -439,12 +538,9 @@ class Colorizer:
             [(16, 16, 3), (8, 12, 3)]
         """
         t = self._check_temperature(temperature)
-        items = self._prepare_all(images, masks)
-        with torch.no_grad():
-            return [
-                tensor_to_image(lab_to_rgb(lab), item.spec)
-                for item, lab in zip(items, self._run(items, temperature=t))
-            ]
+        prepared = self._prepare_many(images, masks)
+        predictions = self.infer(prepared, temperature=t)
+        return [self.compose(p, out) for p, out in zip(prepared, predictions)]
 
     def predict_lab(
         self, image: Any, mask: Any = None, *, temperature: float | None = None
@@ -452,7 +548,8 @@ class Colorizer:
         """The full-resolution Lab result before conversion to RGB.
 
         Channel 0 is the input's own lightness (the predicted lightness inside missing
-        regions); channels 1-2 are the upsampled predicted a, b.
+        regions); channels 1-2 are the upsampled predicted a, b. The same as
+        :meth:`prepare`, :meth:`infer` and :meth:`compose_lab` in a row.
 
         Shape:
             - returns: ``(3, H, W)`` with L in [0, 100], on the colorizer's device.
@@ -465,8 +562,198 @@ class Colorizer:
             (torch.Size([3, 8, 8]), 100)
         """
         t = self._check_temperature(temperature)
-        items = self._prepare_all([image], None if mask is None else [mask])
-        return self._run(items, temperature=t)[0][0]
+        [prepared] = self._prepare_many([image], None if mask is None else [mask])
+        [prediction] = self.infer([prepared], temperature=t)
+        return self.compose_lab(prepared, prediction)[0]
+
+    # ------------------------------------------------------------------ stages
+
+    def prepare(self, image: Any, mask: Any = None, *, name: str = "image") -> PreparedImage:
+        """Stage 1 of 3: check an image (and mask) and make the generator's input.
+
+        The input is validated here, once per image (kinds, shapes, dtypes, and that
+        float values are finite and in [0, 1]): the generator's forward does not check
+        values again. RGB inputs are reduced to their Lab lightness; the lightness is
+        resized to the working size (long side ``size``, aspect kept).
+
+        Args:
+            image: An image of any kind :meth:`__call__` accepts.
+            mask: Optional missing-region mask of the same H×W (255/True = missing); only
+                for ``"colorize-missing"`` generators.
+            name: What error messages call the image (``"frame 12"``).
+
+        Returns:
+            The :class:`PreparedImage`, on the colorizer's device.
+
+        Raises:
+            TypeError: For non-image inputs or unsupported dtypes.
+            InvalidInputError: For bad shapes/values (NaN or Inf included), a mask of
+                another size, or a mask given to a ``"colorize"`` generator.
+            InvalidConfigError: If the forward pass at this size would not fit in memory.
+
+        Shape:
+            - image (tensor): ``(1, H, W)`` or ``(3, H, W)``; see :class:`PreparedImage`
+              for the shapes it holds.
+
+        Example:
+            >>> import numpy as np
+            >>> from cgan_zoo import create_model
+            >>> c = Colorizer(create_model("unet_tiny"), size=64)
+            >>> c.prepare(np.zeros((100, 300), np.uint8)).work_shape  # aspect kept
+            (21, 64)
+        """
+        x, spec = image_to_tensor(image, name=name)
+        if mask is not None and self.task != "colorize-missing":
+            raise InvalidInputError(
+                f"a mask was given but this generator (task {self.task!r}) was not trained for missing "
+                f"regions. Use an inpainting colorizer such as {DEFAULT_INPAINTER!r} (any generator "
+                "with task='colorize-missing'), or drop the mask."
+            )
+        full_mask = None
+        if mask is not None:
+            full_mask = mask_to_tensor(mask, spec.size, name=f"mask of {name}").to(self.device)
+        x = x.to(self.device, torch.float32)
+        rgb = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+        with torch.no_grad():
+            lightness = rgb_to_lab(rgb)[:, :1]
+            return PreparedImage(
+                lightness, full_mask, spec, self._model_input(lightness, full_mask)
+            )
+
+    def infer(
+        self, prepared: Sequence[PreparedImage], *, temperature: float | None = None
+    ) -> list[Prediction]:
+        """Stage 2 of 3: run the generator on prepared images, in batches.
+
+        Images of the same working shape run together, ``batch_size`` at a time; each
+        batch is reflection-padded to the stride and the padding cropped off again.
+
+        Args:
+            prepared: Images from :meth:`prepare` (any sizes, mixed).
+            temperature: Overrides the colorizer's ``temperature`` for this call.
+
+        Returns:
+            One :class:`Prediction` per image, in order, at its working size.
+
+        Raises:
+            TypeError: If ``prepared`` is not a sequence of :class:`PreparedImage`.
+            InvalidConfigError: If a batch would not fit in memory, or for a bad
+                ``temperature``.
+
+        Shape:
+            - returns: per image ``ab`` ``(1, 2, h, w)`` (and ``lightness``
+              ``(1, 1, h, w)`` for ``"colorize-missing"``) at its working size.
+
+        Example:
+            >>> import numpy as np
+            >>> from cgan_zoo import create_model
+            >>> c = Colorizer(create_model("unet_tiny"), size=32)
+            >>> prepared = [c.prepare(np.zeros((16, 16), np.uint8)), c.prepare(np.zeros((8, 16), np.uint8))]
+            >>> [tuple(p.ab.shape) for p in c.infer(prepared)]
+            [(1, 2, 32, 32), (1, 2, 16, 32)]
+        """
+        if isinstance(prepared, PreparedImage) or not isinstance(prepared, Sequence):
+            raise TypeError(
+                f"infer needs a list of PreparedImage, got {type(prepared).__name__}; "
+                "wrap a single one in a list: colorizer.infer([prepared])."
+            )
+        for i, item in enumerate(prepared):
+            if not isinstance(item, PreparedImage):
+                raise TypeError(
+                    f"prepared[{i}] is a {type(item).__name__}, not a PreparedImage; "
+                    "make it with colorizer.prepare(image)."
+                )
+        t = self._check_temperature(temperature)
+        results: list[Prediction | None] = [None] * len(prepared)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, item in enumerate(prepared):
+            groups.setdefault(item.work_shape, []).append(i)
+        for indices in groups.values():
+            for start in range(0, len(indices), self.batch_size):
+                chunk = indices[start : start + self.batch_size]
+                x = torch.cat([prepared[i].model_input for i in chunk])  # (b, C_in, h, w)
+                self.check_fits(len(chunk), self._padded(x.shape[-2]), self._padded(x.shape[-1]))
+                padded, padding = pad_to_multiple(x, self.stride)
+                out = crop_padding(self._forward(padded, t), padding).float()
+                for j, i in enumerate(chunk):
+                    o = out[j : j + 1]
+                    results[i] = (
+                        Prediction(o)
+                        if self.task == "colorize"
+                        else Prediction(ab=o[:, 1:3], lightness=o[:, :1])
+                    )
+        return results  # type: ignore[return-value]
+
+    def compose_lab(self, prepared: PreparedImage, prediction: Prediction) -> torch.Tensor:
+        """Stage 3 of 3, in Lab: the full-resolution Lab result of one image.
+
+        The predicted ``ab`` is upsampled bilinearly to the input's size and joined to
+        the input's own lightness; inside the mask's missing regions the upsampled
+        predicted lightness replaces it.
+
+        Args:
+            prepared: The image, from :meth:`prepare`.
+            prediction: Its prediction, from :meth:`infer` (possibly changed).
+
+        Returns:
+            The Lab image, L in [0, 100], on the colorizer's device.
+
+        Shape:
+            - returns: ``(1, 3, H, W)``.
+
+        Example:
+            >>> import numpy as np
+            >>> from cgan_zoo import create_model
+            >>> c = Colorizer(create_model("unet_tiny"), size=32)
+            >>> prepared = c.prepare(np.zeros((30, 60), np.uint8))
+            >>> c.compose_lab(prepared, c.infer([prepared])[0]).shape
+            torch.Size([1, 3, 30, 60])
+        """
+        size = prepared.size
+        ab, lightness = prediction.ab, prediction.lightness
+        with torch.no_grad():
+            if tuple(ab.shape[-2:]) != size:
+                ab = F.interpolate(ab, size=size, mode="bilinear", align_corners=False)
+            light = prepared.lightness
+            if prepared.mask is not None and lightness is not None and bool(prepared.mask.any()):
+                if tuple(lightness.shape[-2:]) != size:
+                    lightness = F.interpolate(
+                        lightness, size=size, mode="bilinear", align_corners=False
+                    )
+                light = torch.where(prepared.mask > 0.5, denormalize_l(lightness), light)
+            return torch.cat([light, denormalize_ab(ab, self.ab_scale)], dim=1)
+
+    def compose(self, prepared: PreparedImage, prediction: Prediction) -> Any:
+        """Stage 3 of 3: the RGB result of one image, in the input's kind.
+
+        :meth:`compose_lab`, converted to sRGB gamut-safely
+        (:func:`cgan_zoo.color.lab_to_rgb`) and returned like the input was given
+        (8-bit results are rounded with :func:`cgan_zoo.color.to_uint8`).
+
+        Args:
+            prepared: The image, from :meth:`prepare`.
+            prediction: Its prediction, from :meth:`infer` (possibly changed).
+
+        Returns:
+            What :meth:`__call__` returns: PIL ``RGB`` image, numpy ``(H, W, 3)`` of the
+            input dtype, or float tensor ``(3, H, W)``.
+
+        Shape:
+            - returns (tensor input): ``(3, H, W)``.
+
+        Example:
+            >>> import numpy as np
+            >>> from cgan_zoo import create_model
+            >>> c = Colorizer(create_model("unet_tiny"), size=32)
+            >>> prepared = c.prepare(np.zeros((30, 60), np.uint8))
+            >>> out = c.compose(prepared, c.infer([prepared])[0])
+            >>> out.shape, out.dtype
+            ((30, 60, 3), dtype('uint8'))
+        """
+        with torch.no_grad():
+            return tensor_to_image(
+                lab_to_rgb(self.compose_lab(prepared, prediction)), prepared.spec
+            )
 
     # ------------------------------------------------------------------ internals
 
@@ -477,7 +764,9 @@ class Colorizer:
                 if isinstance(module, nn.modules.dropout._DropoutNd):
                     module.train()
 
-    def _prepare_all(self, images: Sequence[Any], masks: Sequence[Any] | None) -> list[_Item]:
+    def _prepare_many(
+        self, images: Sequence[Any], masks: Sequence[Any] | None
+    ) -> list[PreparedImage]:
         if isinstance(images, (str, bytes)) or not isinstance(images, Sequence):
             raise TypeError(
                 f"images must be a list of images, got {type(images).__name__}; "
@@ -498,30 +787,13 @@ class Colorizer:
                 )
         names = [f"image {i}" if len(images) > 1 else "image" for i in range(len(images))]
         return [
-            self._prepare(img, None if masks is None else masks[i], name=names[i])
+            self.prepare(img, None if masks is None else masks[i], name=names[i])
             for i, img in enumerate(images)
         ]
 
     def _working_size(self, h: int, w: int) -> tuple[int, int]:
         scale = self.size / max(h, w)
         return max(1, round(h * scale)), max(1, round(w * scale))
-
-    def _prepare(self, image: Any, mask: Any = None, *, name: str = "image") -> _Item:
-        x, spec = image_to_tensor(image, name=name)
-        if mask is not None and self.task != "colorize-missing":
-            raise InvalidInputError(
-                f"a mask was given but this generator (task {self.task!r}) was not trained for missing "
-                f"regions. Use an inpainting colorizer such as {DEFAULT_INPAINTER!r} (any generator "
-                "with task='colorize-missing'), or drop the mask."
-            )
-        full_mask = None
-        if mask is not None:
-            full_mask = mask_to_tensor(mask, spec.size, name=f"mask of {name}").to(self.device)
-        x = x.to(self.device, torch.float32)
-        rgb = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
-        with torch.no_grad():
-            lightness = rgb_to_lab(rgb)[:, :1]
-            return _Item(lightness, full_mask, spec, self._model_input(lightness, full_mask))
 
     def _padded(self, side: int) -> int:
         return -(-side // self.stride) * self.stride
@@ -566,7 +838,9 @@ class Colorizer:
         fixes = []
         if batch > 1 and single <= max_pixels:
             fixes.append(f"batch_size={max(1, int(max_pixels // single))} (--batch-size)")
-        fitting = int(self.size * math.sqrt(max_pixels / single) * 0.95) // self.stride * self.stride
+        fitting = (
+            int(self.size * math.sqrt(max_pixels / single) * 0.95) // self.stride * self.stride
+        )
         if fitting >= self.stride:
             fixes.append(f"size={fitting} or less (--size {fitting})")
         else:
@@ -599,26 +873,6 @@ class Colorizer:
             work_mask = (F.interpolate(mask, size=(wh, ww), mode="nearest") > 0.5).to(light.dtype)
         return masked_generator_input(light, work_mask)
 
-    def _infer(
-        self, items: Sequence[_Item], temperature: float | None = None
-    ) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
-        """Run the generator; returns per item the working-size ``(ab, L or None)`` in [-1, 1]."""
-        results: list[tuple[torch.Tensor, torch.Tensor | None] | None] = [None] * len(items)
-        groups: dict[tuple[int, int], list[int]] = {}
-        for i, item in enumerate(items):
-            groups.setdefault(item.work_shape, []).append(i)
-        for indices in groups.values():
-            for start in range(0, len(indices), self.batch_size):
-                chunk = indices[start : start + self.batch_size]
-                x = torch.cat([items[i].model_input for i in chunk])
-                self.check_fits(len(chunk), self._padded(x.shape[-2]), self._padded(x.shape[-1]))
-                padded, padding = pad_to_multiple(x, self.stride)
-                out = crop_padding(self._forward(padded, temperature), padding).float()
-                for j, i in enumerate(chunk):
-                    o = out[j : j + 1]
-                    results[i] = (o, None) if self.task == "colorize" else (o[:, 1:3], o[:, :1])
-        return results  # type: ignore[return-value]
-
     def _forward(self, x: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
         self._set_modes()
         t = self.temperature if temperature is None else temperature
@@ -650,26 +904,3 @@ class Colorizer:
         finally:
             for module, value in restore:
                 module.temperature = value
-
-    def _compose(
-        self, item: _Item, ab: torch.Tensor, lightness: torch.Tensor | None
-    ) -> torch.Tensor:
-        """Full-resolution Lab ``(1, 3, H, W)`` from working-size predictions."""
-        size = tuple(item.lightness.shape[-2:])
-        with torch.no_grad():
-            if tuple(ab.shape[-2:]) != size:
-                ab = F.interpolate(ab, size=size, mode="bilinear", align_corners=False)
-            light = item.lightness
-            if item.mask is not None and lightness is not None and bool(item.mask.any()):
-                if tuple(lightness.shape[-2:]) != size:
-                    lightness = F.interpolate(
-                        lightness, size=size, mode="bilinear", align_corners=False
-                    )
-                light = torch.where(item.mask > 0.5, denormalize_l(lightness), light)
-            return torch.cat([light, denormalize_ab(ab, self.ab_scale)], dim=1)
-
-    def _run(self, items: Sequence[_Item], temperature: float | None = None) -> list[torch.Tensor]:
-        return [
-            self._compose(item, ab, light)
-            for item, (ab, light) in zip(items, self._infer(items, temperature))
-        ]

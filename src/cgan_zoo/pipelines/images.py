@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from einops import rearrange
 
+from ..color import to_uint8
 from ..errors import InvalidInputError
 
 __all__ = ["ImageSpec", "image_to_tensor", "tensor_to_image", "mask_to_tensor", "describe"]
@@ -144,7 +146,7 @@ def _array_to_tensor(arr: np.ndarray, name: str) -> torch.Tensor:
             f"{name} has dtype {arr.dtype}, expected uint8, uint16 or float in [0, 1]. "
             "Convert with arr.astype(np.uint8) for 8-bit data, or arr.astype(np.float32) / 255."
         )
-    return x.permute(2, 0, 1).unsqueeze(0).contiguous()
+    return rearrange(x, "h w c -> 1 c h w").contiguous()
 
 
 def _check_unit_range(x: torch.Tensor, name: str) -> None:
@@ -246,7 +248,8 @@ def tensor_to_image(rgb: torch.Tensor, spec: ImageSpec) -> Any:
     """Return an RGB tensor in [0, 1] in the kind described by ``spec``.
 
     PIL in → PIL ``RGB`` out; numpy in → ``(H, W, 3)`` numpy of the input dtype
-    (``uint8``/``uint16`` rounded, floats in [0, 1]); tensor in → ``(3, H, W)`` tensor of
+    (``uint8``/``uint16`` rounded half to even, ``uint8`` by :func:`cgan_zoo.color.to_uint8`;
+    floats in [0, 1]); tensor in → ``(3, H, W)`` tensor of
     the input dtype and device.
 
     Shape:
@@ -262,15 +265,15 @@ def tensor_to_image(rgb: torch.Tensor, spec: ImageSpec) -> Any:
     rgb = rgb.clamp(0.0, 1.0)
     if spec.kind == "tensor":
         return rgb.to(device=spec.device, dtype=spec.dtype)
-    hwc = rgb.permute(1, 2, 0).float().cpu().numpy()
+    hwc = rearrange(rgb, "c h w -> h w c").float().cpu().numpy()
     if spec.kind == "pil":
         from PIL import Image
 
-        return Image.fromarray(np.round(hwc * 255.0).astype(np.uint8), mode="RGB")
+        return Image.fromarray(to_uint8(hwc), mode="RGB")
     dtype = np.dtype(spec.dtype)
     native = dtype.newbyteorder("=")  # big-endian input comes back big-endian, same values
     if native == np.uint8:
-        return np.round(hwc * 255.0).astype(dtype)
+        return to_uint8(hwc).astype(dtype, copy=False)
     if native == np.uint16:
         return np.round(hwc * 65535.0).astype(dtype)
     return hwc.astype(dtype)
