@@ -19,6 +19,14 @@ if TYPE_CHECKING:
 __all__ = ["Colorizer", "colorize_video", "flicker"]
 
 # imported on first use, so the CLI reads pipelines.defaults without importing torch
+# (``load_generator`` is :func:`cgan_zoo.load_generator`, kept here for older imports)
 __getattr__, __dir__ = lazy_attributes(
-    __name__, {"Colorizer": ".colorizer", "colorize_video": ".video", "flicker": ".video"}, []
+    __name__,
+    {
+        "Colorizer": ".colorizer",
+        "colorize_video": ".video",
+        "flicker": ".video",
+        "load_generator": ".._factory",
+    },
+    [],
 )
