@@ -272,8 +272,10 @@ class Colorizer:
         """Build a colorizer from pretrained weights.
 
         Args:
-            name_or_path: Registered pretrained name (``"arch.tag"``), folder written by
-                ``save_pretrained``, or Hub repo id ``"owner/name"``.
+            name_or_path: Anything :func:`cgan_zoo.load_generator` loads: a registered
+                pretrained name (``"arch.tag"``), a folder written by ``save_pretrained``,
+                a trainer run folder or checkpoint (its EMA generator), or a Hub repo id
+                ``"owner/name"``.
             size: Working resolution; defaults to the weights' training ``input_size`` for
                 registered weights and 256 otherwise.
             revision: Hub revision, for repo ids.
@@ -297,7 +299,7 @@ class Colorizer:
         """
         generator = load_generator(name_or_path, revision=revision)
         if size is None:
-            from .. import get_pretrained_cfg
+            from .._registry import get_pretrained_cfg
 
             try:
                 size = int(get_pretrained_cfg(os.fspath(name_or_path)).input_size)
