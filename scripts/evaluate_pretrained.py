@@ -313,11 +313,13 @@ def load_model(
     """The model to evaluate under ``name`` and a description of where it came from.
 
     ``path`` is ``None`` (the registered bundled weights), a ``save_pretrained`` folder,
-    a trainer checkpoint file, or a folder of trainer checkpoints (the newest is used;
-    checkpoints are copied to a temporary file first, since training may prune them).
+    a trainer checkpoint file, or a run folder / folder of trainer checkpoints (the newest
+    is used; checkpoints are copied to a temporary file first, since training may prune
+    them). Loading is :func:`cgan_zoo.load_generator`'s, as everywhere else.
     """
-    from cgan_zoo import HubModel, create_model
-    from cgan_zoo.training import generator_from_checkpoint, latest_checkpoint, load_checkpoint
+    from cgan_zoo import load_generator
+    from cgan_zoo._builder import find_checkpoint
+    from cgan_zoo.training.checkpoint import checkpoint_info
 
     entry = registry.get(name, {})
     if path is None:
@@ -326,7 +328,7 @@ def load_model(
                 f"{name!r} is not in the weights registry; export it first "
                 f"(scripts/export_pretrained.py) or pass --model-path {name}=CHECKPOINT_OR_FOLDER."
             )
-        model = create_model(name, pretrained=True)
+        model = load_generator(name)
         folder = (weights_dir or Paths().weights) / entry.get("bundled", name)
         return model, {
             "kind": "bundled",
@@ -336,15 +338,14 @@ def load_model(
         }
     p = Path(path)
     if p.is_dir() and (p / "config.json").is_file():
-        sha = sha256_file(p / "model.safetensors")
-        return HubModel.from_pretrained(p).eval(), {
+        return load_generator(p), {
             "kind": "folder",
-            "sha256": sha,
+            "sha256": sha256_file(p / "model.safetensors"),
             "step": None,
             "folder": p,
         }
     if p.is_dir():
-        ckpt = latest_checkpoint(p)
+        ckpt = find_checkpoint(p)
         if ckpt is None:
             raise SystemExit(
                 f"--model-path {name}={path}: no config.json and no checkpoint in that folder."
@@ -353,9 +354,9 @@ def load_model(
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / "ckpt.safetensors"
         shutil.copyfile(p, local)
-        model = generator_from_checkpoint(local)
-        step = int(load_checkpoint(local)["step"])
-    return model.eval(), {"kind": "checkpoint", "sha256": None, "step": step, "file": p.name}
+        model = load_generator(local)
+        step = int(checkpoint_info(local)["step"])
+    return model, {"kind": "checkpoint", "sha256": None, "step": step, "file": p.name}
 
 
 def is_registered_weights(

@@ -329,7 +329,7 @@ def test_from_pretrained_folder(tmp_path):
 
 
 def test_from_pretrained_registered_name(tmp_path, monkeypatch):
-    from cgan_zoo import _registry
+    from cgan_zoo import _builder, _registry
 
     folder = tmp_path / "w"
     create_model("unet_tiny").save_pretrained(folder)
@@ -343,7 +343,7 @@ def test_from_pretrained_registered_name(tmp_path, monkeypatch):
         input_size=48,
     )
     monkeypatch.setitem(_registry._PRETRAINED, cfg.name, cfg)
-    monkeypatch.setattr(_registry, "resolve_pretrained_folder", lambda cfg, **kw: folder)
+    monkeypatch.setattr(_builder, "resolve_pretrained_folder", lambda cfg: folder)
     c = Colorizer.from_pretrained("unet_tiny.test")
     assert c.size == 48  # the weights' training size is the default working size
 

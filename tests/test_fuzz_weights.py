@@ -31,7 +31,7 @@ from cgan_zoo import (
     get_pretrained_cfg,
     list_pretrained,
 )
-from cgan_zoo._registry import resolve_pretrained_folder
+from cgan_zoo._builder import resolve_pretrained_folder
 from cgan_zoo.serialization import load_safetensors, save_safetensors, sha256_file
 
 sys.path.insert(0, str(Path(__file__).parent))

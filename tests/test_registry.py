@@ -19,6 +19,7 @@ from cgan_zoo import (
     TimmUNet,
     UNetGenerator,
     WeightsError,
+    _builder,
     _registry,
     create_model,
     get_pretrained_cfg,
@@ -173,15 +174,15 @@ def test_pretrained_lookup(isolated_registry):
     assert first.tag == "a" and first.to_dict()["revision"] == COMMIT
     with pytest.raises(InvalidConfigError, match=r"no pretrained weights named 'unet_tiny.zzz'.*Available: \["):
         get_pretrained_cfg("unet_tiny.zzz")
-    assert _registry.resolve_pretrained_folder(first) == "o/a"
+    assert _builder.resolve_pretrained_folder(first) == "o/a"
 
 
 def test_missing_bundled_weights(isolated_registry):
     cfg = register_pretrained(_cfg(bundled="definitely-not-shipped"))
     with pytest.raises(WeightsError, match=r"weights 'unet_tiny.test' registered by cgan-zoo \(bundled\) are missing.*reinstall"):
-        _registry.resolve_pretrained_folder(cfg)
+        _builder.resolve_pretrained_folder(cfg)
     with pytest.raises(WeightsError, match=r"neither bundled weights nor a Hub id"):
-        _registry.resolve_pretrained_folder(_cfg())
+        _builder.resolve_pretrained_folder(_cfg())
 
 
 def test_create_model_pretrained_from_offline_hub_cache(isolated_registry, monkeypatch, tmp_path):

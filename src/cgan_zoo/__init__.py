@@ -12,10 +12,10 @@ Example:
 
 from typing import TYPE_CHECKING
 
+from ._factory import create_model, load_generator
 from ._lazy import lazy_attributes
 from ._pretrained import PretrainedCfg
 from ._registry import (
-    create_model,
     get_pretrained_cfg,
     list_models,
     list_pretrained,
@@ -52,6 +52,7 @@ __all__ = [
     "__version__",
     # registry
     "create_model",
+    "load_generator",
     "list_models",
     "list_pretrained",
     "get_pretrained_cfg",

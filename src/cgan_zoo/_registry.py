@@ -1,20 +1,22 @@
-"""Model registry: ``create_model`` is the single front door.
+"""The registry: names of architectures and of pretrained weights, and nothing else.
 
 Each architecture variant is a small factory function registered with
 :func:`register_model`; it merges its defaults with the user's keyword arguments
 (the user's win). Pretrained weights are registered separately as
 :class:`~cgan_zoo._pretrained.PretrainedCfg` entries named ``architecture.tag``.
+
+This module is a leaf: it imports only the weights' metadata (:mod:`._pretrained`) and
+the error types. Building models is :mod:`._factory` (``create_model``,
+``load_generator``); finding and loading weights is :mod:`._builder`.
 """
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
-import os
+import importlib
 import re
 from collections.abc import Callable
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._pretrained import PretrainedCfg
@@ -26,11 +28,11 @@ if TYPE_CHECKING:
 __all__ = [
     "register_model",
     "register_pretrained",
-    "create_model",
+    "register_install_hint",
     "list_models",
     "list_pretrained",
     "get_pretrained_cfg",
-    "resolve_pretrained_folder",
+    "has_pretrained",
     "similar_names",
     "did_you_mean",
 ]
@@ -212,75 +214,23 @@ def get_pretrained_cfg(name: str) -> PretrainedCfg:
     )
 
 
-def resolve_pretrained_folder(
-    cfg: PretrainedCfg, *, cache_dir: str | os.PathLike | None = None
-) -> Path | str:
-    """Return the bundled folder of ``cfg``, or its Hub id (resolved later, offline-capable)."""
-    if cfg.bundled:
-        try:
-            folder = Path(str(resources.files(cfg.package) / cfg.bundled))
-        except ModuleNotFoundError:
-            raise WeightsError(
-                f"weights {cfg.name!r} registered by {cfg.source} live in the Python package "
-                f"{cfg.package!r}, which cannot be imported; reinstall that package."
-            ) from None
-        if (
-            not (folder / "model.safetensors").is_file()
-            and not (folder / "model.safetensors.index.json").is_file()
-        ):
-            raise WeightsError(
-                f"weights {cfg.name!r} registered by {cfg.source} are missing from the installation "
-                f"({folder}); reinstall that package."
-            )
-        return folder
-    if cfg.hub_id:
-        return cfg.hub_id
-    raise WeightsError(f"pretrained {cfg.name!r} has neither bundled weights nor a Hub id.")
-
-
-def create_model(name: str, pretrained: bool = False, **overrides: Any) -> nn.Module:
-    """Create a registered model, optionally with pretrained weights.
-
-    Args:
-        name: Architecture name (see :func:`list_models`) or, with ``pretrained=True``,
-            a full ``"arch.tag"`` weights name (see :func:`list_pretrained`).
-        pretrained: Load the pretrained weights (checked against their sha256).
-        **overrides: Constructor arguments that replace the variant's defaults. With
-            ``pretrained=True`` they must keep tensor shapes (e.g. ``dropout=0.0``).
-            ``encoder_weights=path`` (and ``encoder_key_map=...``) loads a local ImageNet
-            encoder into timm-encoder models.
-
-    Returns:
-        The model (in eval mode when pretrained).
-
-    Raises:
-        InvalidConfigError: For an unknown name, listing close matches.
+def has_pretrained(name: str) -> bool:
+    """Whether ``name`` (``"arch.tag"``, or ``"arch"`` for its default tag) has registered weights.
 
     Example:
-        >>> g = create_model("pix2pix_unet256")
-        >>> g.num_parameters()
-        54409858
+        >>> has_pretrained("unet_tiny"), has_pretrained("unet_tiny.none")
+        (False, False)
     """
     _ensure_registered()
-    arch = name.split(".", 1)[0]
-    if arch not in _MODELS:
-        close = similar_names(arch, list(_MODELS), n=8)
-        raise InvalidConfigError(
-            f"unknown model {name!r}. Similar names: {close or list_models()[:8]}; "
-            "see cgan_zoo.list_models() or `cgan-zoo models`."
-        )
-    encoder_weights = overrides.pop("encoder_weights", None)
-    encoder_key_map = overrides.pop("encoder_key_map", "identity")
-    if pretrained:
-        from .hub import HubModel
+    return name in _PRETRAINED or any(cfg.architecture == name for cfg in _PRETRAINED.values())
 
-        cfg = get_pretrained_cfg(name)
-        source = resolve_pretrained_folder(cfg)
-        revision = cfg.revision if cfg.hub_id else None
-        return HubModel.from_pretrained(source, sha256=cfg.sha256, revision=revision, **overrides)
-    model = _MODELS[arch](**overrides)
-    if encoder_weights is not None:
-        from .models.encoder_weights import load_encoder_weights
 
-        load_encoder_weights(model, encoder_weights, key_map=encoder_key_map)
-    return model
+#: names that moved out of this module -> the module that defines them now
+_MOVED = {"create_model": "._factory", "resolve_pretrained_folder": "._builder"}
+
+
+def __getattr__(name: str) -> Any:
+    """Old import locations (``from cgan_zoo._registry import create_model``) keep working."""
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name], __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,8 +17,9 @@ from __future__ import annotations
 import inspect
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin
@@ -185,6 +186,11 @@ class HubModel(
         'UNetGenerator'
     """
 
+    #: constructor arguments used only while building (such as a path to initial encoder
+    #: weights): never part of :attr:`config` or ``config.json``, since the saved weights
+    #: already hold their effect
+    _build_only_args: ClassVar[tuple[str, ...]] = ()
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("_abstract_model", False):  # a base such as BaseGenerator is no model
@@ -200,8 +206,16 @@ class HubModel(
         object.__setattr__(
             instance,
             "_non_json_args",
-            sorted(k for k, v in passed.items() if not cls._is_jsonable(v)),
+            sorted(
+                k
+                for k, v in passed.items()
+                if not cls._is_jsonable(v) and k not in cls._build_only_args
+            ),
         )
+        config = instance._hub_mixin_config
+        if cls._build_only_args and isinstance(config, dict):
+            for name in cls._build_only_args:
+                config.pop(name, None)
         return instance
 
     @property
@@ -217,6 +231,7 @@ class HubModel(
             p.name
             for p in params
             if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+            and p.name not in self._build_only_args
             and (p.name not in cfg or p.name in getattr(self, "_non_json_args", ()))
         ]
         if missing:
@@ -308,16 +323,10 @@ class HubModel(
             raise WeightsError(f"{str(config_path)!r} is not valid JSON: {exc}") from None
         if not isinstance(config, dict):
             raise WeightsError(f"{str(config_path)!r} must hold a JSON object.")
-        class_name = config.get(CLASS_KEY, cls.__name__)
-        klass = model_classes().get(class_name)
-        if klass is None or not issubclass(klass, cls):
-            raise WeightsError(
-                f"{str(config_path)!r} describes a {class_name!r}, which is not a {cls.__name__} "
-                f"subclass known to cgan-zoo (known: {sorted(_MODEL_CLASSES)})."
-            )
-        params = inspect.signature(klass.__init__).parameters
-        kwargs = {k: v for k, v in config.items() if k in params}
-        kwargs.update(overrides)
+        try:
+            klass, kwargs = cls._class_and_arguments(config, overrides)
+        except InvalidConfigError as exc:
+            raise WeightsError(f"{str(config_path)!r}: {exc}") from None
         try:
             model = klass(**kwargs)
         except TypeError as exc:
@@ -327,6 +336,85 @@ class HubModel(
         state = load_weights_file(weights_path, sha256=sha256)
         load_state_dict_strict(model, state, source=f"weights {str(weights_path)!r}")
         return model.to(map_location).eval()
+
+    @classmethod
+    def from_config(cls: type[T], config: Mapping[str, Any], **overrides: Any) -> T:
+        """Build a model, with fresh (random) weights, from a config as ``config.json`` holds it.
+
+        ``config["_class_name"]`` picks the class (default: ``cls``); other keys that start
+        with ``_`` are metadata and ignored. The other keys and ``overrides`` are the
+        constructor arguments. ``model.config`` round-trips:
+        ``type(m).from_config(m.config)`` rebuilds the same architecture.
+
+        Args:
+            config: Constructor arguments, optionally with ``_class_name``.
+            **overrides: Arguments that replace those of ``config``.
+
+        Returns:
+            The new model (in train mode, as any freshly built module).
+
+        Raises:
+            InvalidConfigError: For an unknown class, one that is not a ``cls`` subclass,
+                or arguments the class does not take (naming close matches).
+
+        Example:
+            >>> from cgan_zoo import create_model
+            >>> g = create_model("unet_tiny")
+            >>> config = {**g.config, "_class_name": type(g).__name__}
+            >>> rebuilt = HubModel.from_config(config, dropout=0.0)
+            >>> type(rebuilt).__name__, rebuilt.num_parameters() == g.num_parameters()
+            ('UNetGenerator', True)
+            >>> HubModel.from_config({"_class_name": "UNetGenerator", "base_chanels": 8})
+            Traceback (most recent call last):
+            ...
+            cgan_zoo.errors.InvalidConfigError: config key 'base_chanels' is not an argument of UNetGenerator. Did you mean 'base_channels'...
+        """
+        klass, kwargs = cls._class_and_arguments(config, overrides)
+        try:
+            return klass(**kwargs)
+        except TypeError as exc:
+            raise InvalidConfigError(
+                f"{klass.__name__} rejects the config's arguments: {exc}"
+            ) from None
+
+    @classmethod
+    def _class_and_arguments(
+        cls: type[T], config: Mapping[str, Any], overrides: Mapping[str, Any]
+    ) -> tuple[type[T], dict[str, Any]]:
+        """The class ``config`` names and its constructor arguments (``overrides`` win)."""
+        from ._registry import did_you_mean
+
+        if not isinstance(config, Mapping):
+            raise InvalidConfigError(
+                f"config must be a dict of constructor arguments, got {type(config).__name__}."
+            )
+        class_name = config.get(CLASS_KEY, cls.__name__)
+        klass = model_classes().get(class_name) if isinstance(class_name, str) else None
+        if klass is None or not issubclass(klass, cls):
+            known = sorted(k for k, v in _MODEL_CLASSES.items() if issubclass(v, cls))
+            raise InvalidConfigError(
+                f"config describes a {class_name!r}, which is not a {cls.__name__} subclass known to "
+                f"cgan-zoo (known: {known}).{did_you_mean(str(class_name), known)}"
+            )
+        params = {
+            name
+            for name, p in inspect.signature(klass.__init__).parameters.items()
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        } - {"self"}
+        kwargs = {
+            k: v
+            for k, v in config.items()
+            if not k.startswith("_") and k not in klass._build_only_args
+        }
+        kwargs.update(overrides)
+        for key in kwargs:
+            if key not in params:
+                kind = "override" if key in overrides else "config key"
+                raise InvalidConfigError(
+                    f"{kind} {key!r} is not an argument of {klass.__name__}."
+                    f"{did_you_mean(key, sorted(params))} Its arguments: {sorted(params)}."
+                )
+        return klass, kwargs
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """Number of (trainable) parameters.

@@ -66,7 +66,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--model",
         default=None,
         metavar="NAME_OR_PATH",
-        help="registered pretrained name, save_pretrained folder or Hub id "
+        help="registered pretrained name, save_pretrained folder, trainer run folder or "
+        "checkpoint, or Hub id "
         "(default: the default pretrained colorizer, or inpainting colorizer with --masks)",
     )
     p.add_argument(

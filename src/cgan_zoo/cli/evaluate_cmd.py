@@ -49,7 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--model",
         default=None,
         metavar="NAME_OR_FOLDER",
-        help="registered pretrained name, save_pretrained folder or Hub id (default: the default "
+        help="registered pretrained name, save_pretrained folder, trainer run folder or "
+        "checkpoint, or Hub id (default: the default "
         "colorizer, or the default inpainting colorizer with --masks)",
     )
     p.add_argument("--data", required=True, metavar="FOLDER", help="folder of colour photos")

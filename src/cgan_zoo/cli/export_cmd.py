@@ -21,12 +21,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="export a generator to ONNX, TorchScript or a torch.export program",
         description=(
             "Export a generator with dynamic batch, height and width (multiples of its stride). "
-            "MODEL is a folder made by save_pretrained, a Hub repo id, a pretrained name "
-            "('arch' or 'arch.tag', see `cgan-zoo models --pretrained`), or an architecture "
-            "name together with --random-weights."
+            "MODEL is a folder made by save_pretrained, a trainer run folder or checkpoint "
+            "(its EMA generator), a Hub repo id, a pretrained name ('arch' or 'arch.tag', see "
+            "`cgan-zoo models --pretrained`), or an architecture name together with --random-weights."
         ),
     )
-    p.add_argument("model", metavar="MODEL", help="folder, Hub id, pretrained name or architecture")
+    p.add_argument(
+        "model",
+        metavar="MODEL",
+        help="folder, run folder or checkpoint, Hub id, pretrained name or architecture",
+    )
     p.add_argument("out", metavar="OUT", type=Path, help="output file (.onnx, .pt2 or .pt)")
     p.add_argument(
         "--format",
@@ -70,12 +74,14 @@ def format_from_suffix(path: Path) -> str:
 
 
 def load_generator(name: str, *, random_weights: bool = False):
-    """Resolve MODEL as the CLI does: folder or Hub id, pretrained name, or architecture.
+    """Resolve MODEL as the CLI does: :func:`cgan_zoo.load_generator`, or random weights.
 
     Args:
-        name: A ``save_pretrained`` folder, a Hub id ``owner/name``, a pretrained name
-            (``arch`` or ``arch.tag``) or, with ``random_weights``, an architecture.
-        random_weights: Allow an architecture with random weights.
+        name: Anything :func:`cgan_zoo.load_generator` takes (a ``save_pretrained``
+            folder, a trainer run folder or checkpoint, a Hub id, a pretrained name) or,
+            with ``random_weights``, an architecture name.
+        random_weights: Build a bare architecture name with random weights
+            (:func:`cgan_zoo.create_model`), even if it has pretrained weights.
 
     Returns:
         The model in eval mode.
@@ -83,38 +89,26 @@ def load_generator(name: str, *, random_weights: bool = False):
     Raises:
         InvalidConfigError: For an unknown name, or an architecture without weights
             when ``random_weights`` is false.
+
+    Example:
+        >>> load_generator("unet_tiny", random_weights=True).training
+        False
     """
-    from .. import HubModel, create_model, list_models, list_pretrained
+    from .._factory import create_model
+    from .._factory import load_generator as load
+    from .._registry import has_pretrained, list_models, list_pretrained
     from ..errors import InvalidConfigError
 
-    path = Path(name)
-    if path.is_dir() or (not path.exists() and name.count("/") == 1):
-        return HubModel.from_pretrained(name).eval()
-    pretrained = list_pretrained()
-    arch = name.split(".", 1)[0]
-    has_weights = name in pretrained or any(p.split(".", 1)[0] == name for p in pretrained)
-    if has_weights and not random_weights:
-        return create_model(name, pretrained=True).eval()
-    from .._registry import did_you_mean
-
-    if arch in list_models() and "." in name:
-        raise InvalidConfigError(
-            f"no pretrained weights named {name!r}.{did_you_mean(name, pretrained)} Registered "
-            f"weights: {pretrained or 'none'} (see `cgan-zoo models --pretrained`)."
-        )
-    if arch in list_models() and "." not in name:
-        if random_weights:
-            return create_model(name).eval()
+    is_architecture = name in list_models() and not Path(name).exists()
+    if is_architecture and random_weights:
+        return create_model(name).eval()
+    if is_architecture and not has_pretrained(name):
         raise InvalidConfigError(
             f"{name!r} is an architecture without pretrained weights. Pass --random-weights to "
-            "export it with random weights (for testing), a folder made by save_pretrained, or a "
-            f"pretrained name: {pretrained or 'none registered'}."
+            "export it with random weights (for testing), a folder made by save_pretrained, a "
+            f"trainer run folder, or a pretrained name: {list_pretrained() or 'none registered'}."
         )
-    raise InvalidConfigError(
-        f"unknown model {name!r}:{did_you_mean(name, pretrained + list_models())} not a folder, "
-        f"Hub id, pretrained name ({pretrained or 'none'}) "
-        "or architecture (see `cgan-zoo models`)."
-    )
+    return load(name).eval()
 
 
 def run(args: argparse.Namespace) -> int:

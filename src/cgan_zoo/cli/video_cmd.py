@@ -39,7 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--model",
         default=None,
         metavar="NAME_OR_PATH",
-        help="registered pretrained name, save_pretrained folder or Hub id (default: the default colorizer)",
+        help="registered pretrained name, save_pretrained folder, trainer run folder or "
+        "checkpoint, or Hub id (default: the default colorizer)",
     )
     p.add_argument(
         "--size",

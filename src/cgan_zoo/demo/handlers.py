@@ -117,7 +117,7 @@ class ModelCache:
             )
         installed = list_pretrained()
         for name in names:
-            if Path(name).is_dir():
+            if Path(name).exists():  # a folder, run folder or checkpoint: load_generator's job
                 continue
             try:
                 get_pretrained_cfg(name)
@@ -201,7 +201,7 @@ class ModelCache:
             >>> ModelCache([folder]).task(folder)
             'colorize-missing'
         """
-        if not Path(name).is_dir():
+        if not Path(name).exists():
             return get_pretrained_cfg(name).task
         return self.get(name).task
 
@@ -479,7 +479,7 @@ def _run(
 
 
 def _short(model: str) -> str:
-    return Path(model).name if Path(model).is_dir() else model
+    return Path(model).name if Path(model).exists() else model
 
 
 def _png(image: Image.Image, out_dir: str | os.PathLike | None, stem: str) -> str:

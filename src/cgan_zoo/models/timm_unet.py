@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -15,7 +16,7 @@ from ..errors import InvalidConfigError
 from ..layers.factories import make_activation, make_norm, uses_bias
 from ..layers.hole_fill import pyramid_fill
 from .base import BaseGenerator
-from .encoder_weights import adapt_input_conv_weight
+from .encoder_weights import adapt_input_conv_weight, load_encoder_weights
 
 __all__ = ["TimmUNet"]
 
@@ -79,6 +80,14 @@ class TimmUNet(BaseGenerator):
             (:func:`cgan_zoo.layers.hole_fill.pyramid_fill`), so the network starts from a
             smooth guess instead of a flat gray. Part of the model, so every pipeline and
             export gets it.
+        encoder_weights: Optional local safetensors file of ImageNet weights for the
+            encoder, loaded at the end of construction with
+            :func:`cgan_zoo.load_encoder_weights` (the stem adapted to ``in_channels``).
+            Only a starting point: it is not part of :attr:`config` or ``config.json``,
+            whose ``model.safetensors`` holds the trained weights anyway.
+        encoder_key_map: Key map for ``encoder_weights``: a name in
+            :data:`cgan_zoo.models.encoder_weights.KEY_MAPS` (``"identity"``,
+            ``"efficientnet_lite0"``) or a function; not saved either.
 
     Shape:
         - Input: ``(B, in_channels, H, W)`` with H, W divisible by :attr:`stride` (32 for most encoders).
@@ -95,6 +104,8 @@ class TimmUNet(BaseGenerator):
         (torch.Size([1, 2, 64, 96]), torch.Size([1, 262, 16, 24]))
     """
 
+    _build_only_args = ("encoder_weights", "encoder_key_map")
+
     def __init__(
         self,
         encoder_name: str = "tf_efficientnet_lite0",
@@ -110,6 +121,8 @@ class TimmUNet(BaseGenerator):
         bin_size: float = 10.0,
         temperature: float = 0.38,
         hole_fill: str = "none",
+        encoder_weights: str | os.PathLike | None = None,
+        encoder_key_map: str | Callable[..., dict[str, torch.Tensor]] = "identity",
     ) -> None:
         super().__init__(
             task=task,
@@ -200,6 +213,8 @@ class TimmUNet(BaseGenerator):
             self.head = nn.Sequential(
                 nn.Conv2d(prev, out_channels, 3, padding=1), make_activation(final_activation)
             )
+        if encoder_weights is not None:
+            load_encoder_weights(self, encoder_weights, key_map=encoder_key_map)
 
     def _adapt_stem(self, in_channels: int) -> None:
         stem = None

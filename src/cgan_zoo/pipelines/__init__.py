@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Colorizer", "PreparedImage", "Prediction", "colorize_video", "flicker"]
 
 # imported on first use, so the CLI reads pipelines.defaults without importing torch
+# (``load_generator`` is :func:`cgan_zoo.load_generator`, kept here for older imports)
 __getattr__, __dir__ = lazy_attributes(
     __name__,
     {
@@ -34,6 +35,7 @@ __getattr__, __dir__ = lazy_attributes(
         "Prediction": ".colorizer",
         "colorize_video": ".video",
         "flicker": "..metrics",  # the metric moved to cgan_zoo.metrics; still importable here
+        "load_generator": ".._factory",
     },
     [],
 )

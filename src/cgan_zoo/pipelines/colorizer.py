@@ -37,13 +37,13 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._factory import load_generator
 from ..color import (
     denormalize_ab,
     denormalize_l,
@@ -51,7 +51,7 @@ from ..color import (
     normalize_l,
     rgb_to_lab,
 )
-from ..errors import InvalidConfigError, InvalidInputError, MissingExtraError, WeightsError
+from ..errors import InvalidConfigError, InvalidInputError, MissingExtraError
 from ..layers.padding import crop_padding, pad_to_multiple
 from ..models._contract import masked_generator_input
 from ..models.base import require_generator_like
@@ -126,77 +126,6 @@ def resolve_device(device: str | torch.device) -> torch.device:
             f"device={device!r} is not supported; use 'cpu', 'cuda', 'mps' or 'auto'."
         )
     return dev
-
-
-def load_generator(name_or_path: str | os.PathLike, *, revision: str | None = None) -> nn.Module:
-    """Load a colorization generator from a registered name, a folder or a Hub id.
-
-    Args:
-        name_or_path: A registered pretrained name (``"arch.tag"``, see
-            :func:`cgan_zoo.list_pretrained`), a folder written by ``save_pretrained``,
-            or a Hugging Face Hub repo id ``"owner/name"``.
-        revision: Hub revision for repo ids.
-
-    Returns:
-        The generator, in eval mode, on the CPU.
-
-    Raises:
-        InvalidConfigError: For a name that is none of the above.
-        WeightsError: If the files are missing or do not match.
-
-    Example:
-        >>> import tempfile
-        >>> from cgan_zoo import create_model
-        >>> folder = tempfile.mkdtemp()
-        >>> create_model("unet_tiny").save_pretrained(folder)
-        >>> load_generator(folder).task
-        'colorize'
-    """
-    from .. import create_model, get_pretrained_cfg, list_models, list_pretrained
-    from ..hub import HubModel
-
-    text = os.fspath(name_or_path)
-    path = Path(text)
-    if path.is_dir():
-        return HubModel.from_pretrained(path)
-    if path.exists():
-        raise InvalidInputError(
-            f"model {text!r} is a file; pass the folder that holds config.json and model.safetensors "
-            "(written by model.save_pretrained(folder))."
-        )
-    try:
-        get_pretrained_cfg(text)
-    except InvalidConfigError:
-        pass
-    else:
-        return create_model(text, pretrained=True)
-    if text.count("/") == 1 and not text.startswith((".", "/")):
-        try:
-            return HubModel.from_pretrained(text, revision=revision)
-        except WeightsError as exc:
-            raise WeightsError(
-                f"model {text!r} is not a local folder, and as a Hub repo id: {exc}"
-            ) from None
-    from .._registry import did_you_mean
-
-    arch = text.split(".", 1)[0]
-    if "." in text and arch in list_models():
-        raise InvalidConfigError(
-            f"no pretrained weights named {text!r}.{did_you_mean(text, list_pretrained())} "
-            f"Registered weights: {list_pretrained() or 'none'} (see `cgan-zoo models --pretrained`)."
-        )
-    if arch in list_models():
-        raise InvalidConfigError(
-            f"model {text!r} is an architecture without pretrained weights (registered weights: "
-            f"{list_pretrained() or 'none'}). Train it and pass the folder written by save_pretrained, "
-            "or pass a registered weights name."
-        )
-    hint = did_you_mean(text, list_pretrained() + list_models())
-    raise InvalidConfigError(
-        f"unknown model {text!r}:{hint} It is not an existing folder, not a registered pretrained name "
-        f"(registered: {list_pretrained() or 'none'}) and not a Hub repo id 'owner/name'. "
-        "Pass a folder written by model.save_pretrained(folder)."
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -432,8 +361,10 @@ class Colorizer:
         """Build a colorizer from pretrained weights.
 
         Args:
-            name_or_path: Registered pretrained name (``"arch.tag"``), folder written by
-                ``save_pretrained``, or Hub repo id ``"owner/name"``.
+            name_or_path: Anything :func:`cgan_zoo.load_generator` loads: a registered
+                pretrained name (``"arch.tag"``), a folder written by ``save_pretrained``,
+                a trainer run folder or checkpoint (its EMA generator), or a Hub repo id
+                ``"owner/name"``.
             size: Working resolution; defaults to the weights' training ``input_size`` for
                 registered weights and 256 otherwise.
             revision: Hub revision, for repo ids.
@@ -457,7 +388,7 @@ class Colorizer:
         """
         generator = load_generator(name_or_path, revision=revision)
         if size is None:
-            from .. import get_pretrained_cfg
+            from .._registry import get_pretrained_cfg
 
             try:
                 size = int(get_pretrained_cfg(os.fspath(name_or_path)).input_size)

@@ -12,7 +12,6 @@ folder and renames it, so a crash mid-save never destroys the last good checkpoi
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import re
@@ -220,6 +219,9 @@ def latest_checkpoint(folder: str | os.PathLike) -> Path | None:
 def generator_from_checkpoint(path: str | os.PathLike, use_ema: bool = True):
     """Rebuild the trained generator stored in a training checkpoint.
 
+    The same as :func:`cgan_zoo.load_generator` on the checkpoint file, which also takes
+    run folders, constructor overrides and every other kind of source.
+
     Args:
         path: A ``ckpt-*.safetensors`` file written by the trainer.
         use_ema: Take the EMA weights when the checkpoint has them.
@@ -238,20 +240,6 @@ def generator_from_checkpoint(path: str | os.PathLike, use_ema: bool = True):
         >>> type(generator_from_checkpoint(path)).__name__
         'UNetGenerator'
     """
-    from ..hub import model_classes
-    from ..serialization import load_state_dict_strict
+    from .._builder import load_checkpoint_generator
 
-    state = load_checkpoint(path)
-    config = state.get("generator_config") or {}
-    class_name = state.get("generator_class")
-    klass = model_classes().get(class_name) if class_name else None
-    if klass is None:
-        raise WeightsError(
-            f"checkpoint {str(path)!r} does not name a known generator class ({class_name!r}); "
-            f"known: {sorted(model_classes())}."
-        )
-    params = inspect.signature(klass.__init__).parameters
-    model = klass(**{k: v for k, v in config.items() if k in params})
-    weights = state["ema"] if (use_ema and state.get("ema") is not None) else state["generator"]
-    load_state_dict_strict(model, weights, source=f"checkpoint {str(path)!r}")
-    return model.eval()
+    return load_checkpoint_generator(path, use_ema=use_ema)
