@@ -60,6 +60,7 @@ import copy
 import importlib.util
 import json
 import math
+import os
 import shutil
 import sys
 import tempfile
@@ -304,6 +305,30 @@ def read_registry(path: Path) -> dict[str, dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+def package_registry(package_dir: Path) -> Path:
+    """The ``registry.json`` of a weights package source folder (``src/<module>/registry.json``)."""
+    found = sorted(Path(package_dir).glob("src/*/registry.json"))
+    if len(found) != 1:
+        raise SystemExit(
+            f"--weights-package {package_dir}: expected one src/<module>/registry.json, found {len(found)}"
+        )
+    return found[0]
+
+
+def weights_bytes(folder: Path) -> int | None:
+    """Bytes of the weights in a folder: ``model.safetensors`` or all shards; ``None`` if neither."""
+    if (folder / "model.safetensors").is_file():
+        return (folder / "model.safetensors").stat().st_size
+    shards = sorted(folder.glob("model-*-of-*.safetensors"))
+    return sum(f.stat().st_size for f in shards) if shards else None
+
+
+def weights_pin(folder: Path) -> str:
+    """The sha256 that pins a folder's weights: of ``model.safetensors`` or of the shard index."""
+    single = folder / "model.safetensors"
+    return sha256_file(single if single.is_file() else folder / "model.safetensors.index.json")
+
+
 def load_model(
     name: str,
     path: str | None,
@@ -329,7 +354,12 @@ def load_model(
                 f"(scripts/export_pretrained.py) or pass --model-path {name}=CHECKPOINT_OR_FOLDER."
             )
         model = load_generator(name)
-        folder = (weights_dir or Paths().weights) / entry.get("bundled", name)
+        root = (
+            Path(entry["_module_dir"])
+            if "_module_dir" in entry
+            else (weights_dir or Paths().weights)
+        )
+        folder = root / entry.get("bundled", name)
         return model, {
             "kind": "bundled",
             "sha256": entry.get("sha256", ""),
@@ -340,7 +370,7 @@ def load_model(
     if p.is_dir() and (p / "config.json").is_file():
         return load_generator(p), {
             "kind": "folder",
-            "sha256": sha256_file(p / "model.safetensors"),
+            "sha256": weights_pin(p),
             "step": None,
             "folder": p,
         }
@@ -380,8 +410,9 @@ def weights_file_mb(
 ) -> tuple[float, bool]:
     """Size of ``model.safetensors`` in MB, or ``(estimate for fp16 storage, True)``."""
     folder = source.get("folder")
-    if folder is not None and (Path(folder) / "model.safetensors").is_file():
-        return (Path(folder) / "model.safetensors").stat().st_size / 1e6, False
+    size = weights_bytes(Path(folder)) if folder is not None else None
+    if size is not None:
+        return size / 1e6, False
     n = sum(
         v.numel() * (2 if v.is_floating_point() else v.element_size())
         for v in model.state_dict().values()
@@ -927,8 +958,8 @@ def write_model_zoo(
             "",
         ]
     lines += [
-        "| name | task | PSNR dB (gray) | PSNR dB (gray), photos outside the previous training split | SSIM (gray) | ab error (gray) | colourfulness ratio | hue accuracy | hole PSNR dB (Telea) | targets met | licence | file MB | parameters |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|",
+        "| name | task | PSNR dB (gray) | PSNR dB (gray), photos outside the previous training split | SSIM (gray) | ab error (gray) | colourfulness ratio | hue accuracy | hue spread ° (originals) | hole PSNR dB (Telea) | targets met | licence | file MB | parameters |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|",
     ]
     for name in sorted(set(registry) | set(results)):
         entry = registry.get(name, {})
@@ -937,7 +968,7 @@ def write_model_zoo(
             lines.append(
                 f"| `{name}` | {entry.get('task', '')} | {fmt(mt.get('psnr'))} ({fmt(mt.get('psnr_gray'))}) | — | "
                 f"{fmt(mt.get('ssim'), 3)} ({fmt(mt.get('ssim_gray'), 3)}) | {fmt(mt.get('ab_error'))} ({fmt(mt.get('ab_error_gray'))}) | "
-                f"{fmt(mt.get('colorfulness_ratio'), 3)} | {fmt(mt.get('hue_accuracy'), 3)} | "
+                f"{fmt(mt.get('colorfulness_ratio'), 3)} | {fmt(mt.get('hue_accuracy'), 3)} | — | "
                 f"{fmt(mt.get('hole_psnr'))} ({fmt(mt.get('hole_psnr_telea'))}) | not evaluated in this run | "
                 f"{entry.get('license', '—')} | — | — |"
             )
@@ -961,7 +992,8 @@ def write_model_zoo(
         lines.append(
             f"| [`{name}`](#{anchor(name)}){mark} | {r['task']} | {fmt(s['psnr'])} ({fmt(s['psnr_gray'])}) | {fair} | "
             f"{fmt(s['ssim'], 3)} ({fmt(s['ssim_gray'], 3)}) | {fmt(s['ab_error'])} ({fmt(s['ab_error_gray'])}) | "
-            f"{fmt(s['colorfulness_ratio'], 3)} | {fmt(s['hue_accuracy'], 3)} | {hole} | {targets_line(primary_targets(r))} | "
+            f"{fmt(s['colorfulness_ratio'], 3)} | {fmt(s['hue_accuracy'], 3)} | "
+            f"{fmt(s['hue_spread'], 0)} ({fmt(s['hue_spread_original'], 0)}) | {hole} | {targets_line(primary_targets(r))} | "
             f"{entry.get('license', 'not yet exported')} | {size} | {r['parameters']:,} |"
         )
     lines += [
@@ -969,6 +1001,9 @@ def write_model_zoo(
         "Columns: means over the whole validation split without missing regions; the gray baseline in parentheses. "
         "The second PSNR column leaves out the validation photos that the previous release's training split "
         f"(`{PREVIOUS_SPLIT_NAME}`) held: the only fair comparison for weights trained on it. "
+        "Hue spread: the seed paper's 'same tonality' finding in numbers, the circular standard deviation "
+        "of the per-image mean hue across the validation photos that have a colour cast, ours (the originals'); "
+        "a colorizer that tints every photo alike has a much smaller spread than the originals. "
         "Hole PSNR: inside 30 % masks, ours (Telea). For `colorize-missing` models 'targets met' counts the targets on "
         "the missing-regions run (see its section).",
         "",
@@ -987,8 +1022,8 @@ def write_model_zoo(
         lines += [
             f"Task `{r['task']}`; evaluated {source_label(r['source'])}; {r['parameters']:,} parameters. "
             + (
-                f"Model card: [`src/cgan_zoo/weights/{name}/README.md`]({REPO_URL}/src/cgan_zoo/weights/{name}/README.md)."
-                if entry
+                f"Model card: [`{card}`]({REPO_URL}/{card})."
+                if (card := entry.get("_card", f"src/cgan_zoo/weights/{name}/README.md")) and entry
                 else ""
             ),
             "",
@@ -1419,6 +1454,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=None,
         help="only N val photos, spread over the split (for development)",
     )
+    p.add_argument(
+        "--weights-package",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="source folder of a weights package (e.g. packages/cgan-zoo-weights-pix2pix), installed "
+        "in this environment; its entries can be evaluated, and --write updates its registry.json "
+        "and model card",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument(
         "--write",
@@ -1496,6 +1541,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
 
     registry = read_registry(out.registry if out.registry.is_file() else Paths().registry)
+    package_registries: dict[str, Path] = {}  # weights name -> registry.json of its package
+    for package_dir in args.weights_package:
+        reg_path = package_registry(package_dir)
+        for pname, pentry in read_registry(reg_path).items():
+            rel = Path(os.path.relpath(Path(package_dir).resolve(), REPO)).as_posix()
+            registry[pname] = {
+                **pentry,
+                "_module_dir": str(reg_path.parent),
+                "_card": f"{rel}/README.md",
+            }
+            package_registries[pname] = reg_path
     results: dict[str, dict[str, Any]] = {}
     models: dict[str, torch.nn.Module] = {}
     for name in args.models:
@@ -1515,15 +1571,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if previous_train is not None:
             unseen = [x for x in r["colorize"]["per_image"] if x["image"] not in previous_train]
             r["colorize"]["summary"][UNSEEN_KEY] = summarize(unseen, ("ours", "gray"))
-        if getattr(model, "color_head", None) == "bins" and args.temperature_sweep.lower() != "none":
+        if (
+            getattr(model, "color_head", None) == "bins"
+            and args.temperature_sweep.lower() != "none"
+        ):
             r["temperature"] = float(model.temperature)
             r["temperature_sweep"] = {}
             for t in (float(v) for v in args.temperature_sweep.split(",")):
-                swept = evaluate_colorizer(model, images, args.size, {**call_kwargs, "temperature": t})
+                swept = evaluate_colorizer(
+                    model, images, args.size, {**call_kwargs, "temperature": t}
+                )
                 rows = {k: swept["summary"][k] for k in ("all", "near_gray")}
                 if previous_train is not None:
                     rows[UNSEEN_KEY] = summarize(
-                        [x for x in swept["per_image"] if x["image"] not in previous_train], ("ours", "gray")
+                        [x for x in swept["per_image"] if x["image"] not in previous_train],
+                        ("ours", "gray"),
                     )
                 r["temperature_sweep"][f"{t:g}"] = {"summary": rows, "targets": swept["targets"]}
         if task == "colorize-missing":
@@ -1593,7 +1655,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 print(f"registry: {name} not updated ({why})")
             card_folder = None
             if registered and not args.limit:
-                card_folder = out.weights / entry.get("bundled", name)
+                root = Path(entry["_module_dir"]) if "_module_dir" in entry else out.weights
+                card_folder = root / entry.get("bundled", name)
             elif args.cards_dir is not None:
                 card_folder = args.cards_dir / name
             if card_folder is not None:
@@ -1601,12 +1664,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     card_folder / "README.md", name, r, entry, r["config"], used, protocol, command
                 )
                 print(f"model card: {card_folder / 'README.md'}")
+                if name in package_registries:  # the distribution's README is the card too
+                    shutil.copyfile(
+                        card_folder / "README.md", package_registries[name].parents[2] / "README.md"
+                    )
         if changed:
+            bundled = {n: e for n, e in registry.items() if n not in package_registries}
             out.registry.parent.mkdir(parents=True, exist_ok=True)
             out.registry.write_text(
-                json.dumps(registry, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+                json.dumps(bundled, indent=2, sort_keys=True) + "\n", encoding="utf-8"
             )
             print(f"updated {out.registry}")
+            for reg_path in sorted(set(package_registries.values())):
+                own = {
+                    n: {k: v for k, v in e.items() if not k.startswith("_")}
+                    for n, e in registry.items()
+                    if package_registries.get(n) == reg_path
+                }
+                reg_path.write_text(json.dumps(own, indent=2) + "\n", encoding="utf-8")
+                print(f"updated {reg_path}")
         print(
             f"wrote {out.docs / 'model_zoo.md'}, {out.assets / 'metrics.json'} and the sample grids"
         )
