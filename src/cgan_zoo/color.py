@@ -13,6 +13,7 @@ The model-facing contract (version ``"lab-v1"``):
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ._validation import check_finite
@@ -29,6 +30,9 @@ __all__ = [
     "denormalize_ab",
     "rgb_to_model_lab",
     "model_lab_to_rgb",
+    "to_rgb",
+    "input_to_rgb",
+    "float_to_uint8",
 ]
 
 DEFAULT_AB_SCALE = 110.0
@@ -190,3 +194,58 @@ def model_lab_to_rgb(
         )
     lab = torch.cat([denormalize_l(lightness), denormalize_ab(ab, ab_scale)], dim=-3)
     return lab_to_rgb(lab)
+
+
+def to_rgb(task: str, inputs: torch.Tensor, output: torch.Tensor, ab_scale: float = DEFAULT_AB_SCALE) -> torch.Tensor:
+    """Turn a generator output (or target) into sRGB in [0, 1], for metrics and sample grids.
+
+    ``"colorize"``: ``output`` is ab, the lightness comes from ``inputs``;
+    ``"colorize-missing"``: ``output`` is L and ab; anything else (``"paired"``): ``output``
+    is RGB in [-1, 1].
+
+    Shape:
+        - inputs: ``(B, C_in, H, W)``; output: ``(B, C_out, H, W)``; returns ``(B, 3, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> to_rgb("colorize", torch.zeros(1, 1, 4, 4), torch.zeros(1, 2, 4, 4), 110.0).shape
+        torch.Size([1, 3, 4, 4])
+    """
+    output = output.float()
+    if task == "colorize":
+        return model_lab_to_rgb(inputs[:, :1].float(), output, ab_scale)
+    if task == "colorize-missing":
+        return model_lab_to_rgb(output[:, :1], output[:, 1:], ab_scale)
+    return ((output[:, :3] + 1) / 2).clamp(0, 1)
+
+
+def input_to_rgb(task: str, inputs: torch.Tensor) -> torch.Tensor:
+    """Show a generator input as RGB in [0, 1]: the gray L (with its holes), or the RGB A image.
+
+    Shape:
+        - inputs: ``(B, C_in, H, W)`` in [-1, 1]; returns ``(B, 3, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> input_to_rgb("colorize", torch.zeros(1, 1, 2, 2)).flatten().tolist()[:2]
+        [0.5, 0.5]
+    """
+    if task in ("colorize", "colorize-missing"):
+        gray = ((inputs[:, :1].float() + 1) / 2).clamp(0, 1)
+        return gray.expand(-1, 3, -1, -1)
+    return ((inputs[:, :3].float() + 1) / 2).clamp(0, 1)
+
+
+def float_to_uint8(image: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Floats in [0, 1] to ``uint8`` in [0, 255]: clipped, scaled, rounded half to even.
+
+    Shape:
+        - image: any shape; returns a numpy array of the same shape.
+
+    Example:
+        >>> float_to_uint8(np.array([-0.1, 0.5, 1.0, 2.0])).tolist()
+        [0, 128, 255, 255]
+    """
+    if isinstance(image, torch.Tensor):
+        image = image.detach().float().cpu().numpy()
+    return np.round(np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0) * 255.0).astype(np.uint8)
