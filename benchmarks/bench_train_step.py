@@ -71,9 +71,19 @@ def make_trainer(args: argparse.Namespace, log_every: int):
     from cgan_zoo.training import Pix2PixConfig, Pix2PixTrainer
 
     cfg = Pix2PixConfig(
-        out_dir=tempfile.mkdtemp(), generator=args.generator, discriminator=args.discriminator,
-        steps=10**6, batch_size=args.batch, crop_size=args.size, log_every=log_every, val_every=0,
-        sample_every=0, ckpt_every=0, tensorboard=False, ema_decay=0.999, device=args.device,
+        out_dir=tempfile.mkdtemp(),
+        generator=args.generator,
+        discriminator=args.discriminator,
+        steps=10**6,
+        batch_size=args.batch,
+        crop_size=args.size,
+        log_every=log_every,
+        val_every=0,
+        sample_every=0,
+        ckpt_every=0,
+        tensorboard=False,
+        ema_decay=0.999,
+        device=args.device,
         channels_last=False,
     )
 
@@ -108,14 +118,19 @@ def bare_step(trainer, batch) -> None:
     x, y = batch["input"], batch["target"]
     fake = G(x)
     trainer.opt_d.zero_grad(set_to_none=True)
-    loss_d = 0.5 * (adv(D(torch.cat([x, y], 1)), True, for_discriminator=True)
-                    + adv(D(torch.cat([x, fake.detach()], 1)), False, for_discriminator=True))
+    loss_d = 0.5 * (
+        adv(D(torch.cat([x, y], 1)), True, for_discriminator=True)
+        + adv(D(torch.cat([x, fake.detach()], 1)), False, for_discriminator=True)
+    )
     loss_d.backward()
     trainer.opt_d.step()
     for p in D.parameters():
         p.requires_grad_(False)
     trainer.opt_g.zero_grad(set_to_none=True)
-    loss_g = adv(D(torch.cat([x, fake], 1)), True, for_discriminator=False) + 100 * (fake - y).abs().mean()
+    loss_g = (
+        adv(D(torch.cat([x, fake], 1)), True, for_discriminator=False)
+        + 100 * (fake - y).abs().mean()
+    )
     loss_g.backward()
     trainer.opt_g.step()
     for p in D.parameters():
@@ -159,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
 
     trainer = make_trainer(args, 10**6)
     batch = batch_for(trainer, args)
-    variants = {"trainer": lambda: trainer_step(trainer, batch), "bare": lambda: bare_step(trainer, batch)}
+    variants = {
+        "trainer": lambda: trainer_step(trainer, batch),
+        "bare": lambda: bare_step(trainer, batch),
+    }
     for fn in variants.values():
         for _ in range(3):
             fn()
@@ -175,12 +193,18 @@ def main(argv: list[str] | None = None) -> int:
     results["median_step_s"] = medians
     results["ratio_trainer_over_bare"] = medians["trainer"] / medians["bare"]
 
-    print(f"torch {torch.__version__}, {args.generator} + {args.discriminator}, batch {args.batch}, "
-          f"{args.size} px, {args.device}")
-    print(f"host syncs per step: trainer {syncs['not_logging']:g} (not logging), "
-          f"{syncs['log_every_1']:g} (log_every=1); bare {syncs['bare']:g} (the models' own checks)")
-    print(f"median step: trainer {medians['trainer'] * 1e3:.2f} ms, bare {medians['bare'] * 1e3:.2f} ms, "
-          f"ratio {results['ratio_trainer_over_bare']:.2f}")
+    print(
+        f"torch {torch.__version__}, {args.generator} + {args.discriminator}, batch {args.batch}, "
+        f"{args.size} px, {args.device}"
+    )
+    print(
+        f"host syncs per step: trainer {syncs['not_logging']:g} (not logging), "
+        f"{syncs['log_every_1']:g} (log_every=1); bare {syncs['bare']:g} (the models' own checks)"
+    )
+    print(
+        f"median step: trainer {medians['trainer'] * 1e3:.2f} ms, bare {medians['bare'] * 1e3:.2f} ms, "
+        f"ratio {results['ratio_trainer_over_bare']:.2f}"
+    )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

@@ -124,7 +124,9 @@ def generator_from_config(config: Pix2PixConfig) -> nn.Module:
     return create_model(config.generator, **kwargs)
 
 
-def copy_matching_weights(gen: nn.Module, source: nn.Module, name: str, log: Log = _quiet) -> list[str]:
+def copy_matching_weights(
+    gen: nn.Module, source: nn.Module, name: str, log: Log = _quiet
+) -> list[str]:
     """Copy the tensors of ``source`` whose name and shape match ``gen`` (``init_strict=False``).
 
     Returns:
@@ -160,7 +162,9 @@ def build_discriminator(config: Pix2PixConfig, generator: nn.Module) -> nn.Modul
     """
     g_in = int(getattr(generator, "in_channels", 1))
     g_out = int(getattr(generator, "out_channels", 2))
-    return create_model(config.discriminator, **{"in_channels": g_in + g_out, **config.discriminator_kwargs})
+    return create_model(
+        config.discriminator, **{"in_channels": g_in + g_out, **config.discriminator_kwargs}
+    )
 
 
 def build_optimizers(
@@ -174,7 +178,9 @@ def build_optimizers(
     return opt_g, opt_d
 
 
-def build_losses(config: Pix2PixConfig, device: torch.device) -> tuple[nn.Module, nn.Module, nn.Module | None]:
+def build_losses(
+    config: Pix2PixConfig, device: torch.device
+) -> tuple[nn.Module, nn.Module, nn.Module | None]:
     """The adversarial loss, the feature-matching loss and (when weighted) the perceptual loss."""
     from ..losses import AdversarialLoss, FeatureMatchingLoss
 
@@ -200,12 +206,21 @@ def build_dataset(config: Pix2PixConfig, train: bool, ab_scale: float) -> Datase
 
     if config.task == "paired":
         return PairedDataset(
-            root, layout=config.paired_layout, direction=config.direction, crop_size=config.crop_size,
-            load_size=config.load_size, train=train, flip=config.flip,
+            root,
+            layout=config.paired_layout,
+            direction=config.direction,
+            crop_size=config.crop_size,
+            load_size=config.load_size,
+            train=train,
+            flip=config.flip,
         )
     common: dict[str, Any] = dict(
-        crop_size=config.crop_size, scales=tuple(config.scales), flip=config.flip, train=train,
-        ab_scale=ab_scale, files=files,
+        crop_size=config.crop_size,
+        scales=tuple(config.scales),
+        flip=config.flip,
+        train=train,
+        ab_scale=ab_scale,
+        files=files,
     )
     source = root if root else files
     if config.task == "colorize-missing":
@@ -213,8 +228,9 @@ def build_dataset(config: Pix2PixConfig, train: bool, ab_scale: float) -> Datase
     return ColorizationDataset(source, **common)
 
 
-def init_bin_weights(generator: nn.Module, dataset: Dataset, mix: float, log: Log = _quiet,
-                     max_images: int = 192) -> None:
+def init_bin_weights(
+    generator: nn.Module, dataset: Dataset, mix: float, log: Log = _quiet, max_images: int = 192
+) -> None:
     """Estimate the colour-bin prior from the training photos and set the rebalancing weights."""
     from ..color_bins import bin_histogram, rebalancing_weights
 

@@ -51,7 +51,9 @@ class Callback:
     def on_step_end(self, trainer: Pix2PixTrainer, step: int, logs: dict[str, float]) -> None:
         """Called after every step with that step's scalar logs."""
 
-    def on_validation_end(self, trainer: Pix2PixTrainer, step: int, metrics: dict[str, float]) -> None:
+    def on_validation_end(
+        self, trainer: Pix2PixTrainer, step: int, metrics: dict[str, float]
+    ) -> None:
         """Called after each validation pass."""
 
     def on_checkpoint(self, trainer: Pix2PixTrainer, path: Path) -> None:
@@ -73,8 +75,10 @@ class LambdaCallback(Callback):
     def __init__(self, **hooks: Any) -> None:
         for name, fn in hooks.items():
             if not hasattr(Callback, name):
-                raise TypeError(f"unknown callback hook {name!r}; valid hooks: "
-                                f"{[n for n in dir(Callback) if n.startswith('on_')]}")
+                raise TypeError(
+                    f"unknown callback hook {name!r}; valid hooks: "
+                    f"{[n for n in dir(Callback) if n.startswith('on_')]}"
+                )
             setattr(self, name, fn)
 
 
@@ -127,7 +131,9 @@ class CSVLogger(Callback):
         if every and step % every == 0:
             self._append("metrics.csv", {"step": step, **logs})
 
-    def on_validation_end(self, trainer: Pix2PixTrainer, step: int, metrics: dict[str, float]) -> None:
+    def on_validation_end(
+        self, trainer: Pix2PixTrainer, step: int, metrics: dict[str, float]
+    ) -> None:
         self._append("val_metrics.csv", {"step": step, **metrics})
 
 
@@ -154,7 +160,9 @@ class TensorBoardLogger(Callback):
             for k, v in logs.items():
                 self.writer.add_scalar(f"train/{k}", v, step)
 
-    def on_validation_end(self, trainer: Pix2PixTrainer, step: int, metrics: dict[str, float]) -> None:
+    def on_validation_end(
+        self, trainer: Pix2PixTrainer, step: int, metrics: dict[str, float]
+    ) -> None:
         for k, v in metrics.items():
             self.writer.add_scalar(f"val/{k}", v, step)
 
@@ -276,7 +284,10 @@ def write_sample_grid(
     x, y = batch["input"][:max_images], batch["target"][:max_images]
     with torch.no_grad():
         fake = model(x).float()
-    rows = torch.cat([input_to_rgb(task, x), to_rgb(task, x, fake, ab_scale), to_rgb(task, x, y, ab_scale)], dim=3)
+    rows = torch.cat(
+        [input_to_rgb(task, x), to_rgb(task, x, fake, ab_scale), to_rgb(task, x, y, ab_scale)],
+        dim=3,
+    )
     grid = torch.cat(list(rows), dim=1)  # (3, rows*H, 3*W)
     array = float_to_uint8(grid.permute(1, 2, 0))
     header = column_header(("input", "output", "target"), column_width=x.shape[-1])

@@ -80,10 +80,14 @@ def flatten_state(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> An
         return _TENSOR + prefix
     if isinstance(obj, dict):
         if obj and all(isinstance(k, int) and not isinstance(k, bool) for k in obj):
-            return {_INT_KEYS: [[k, flatten_state(v, f"{prefix}/{k}", tensors)] for k, v in obj.items()]}
+            return {
+                _INT_KEYS: [[k, flatten_state(v, f"{prefix}/{k}", tensors)] for k, v in obj.items()]
+            }
         for k in obj:
             if not isinstance(k, str):
-                raise TypeError(f"cannot store the key {k!r} at {prefix!r} in a checkpoint: use str or int keys")
+                raise TypeError(
+                    f"cannot store the key {k!r} at {prefix!r} in a checkpoint: use str or int keys"
+                )
         return {k: flatten_state(v, f"{prefix}/{k}", tensors) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         items = [flatten_state(v, f"{prefix}/{i}", tensors) for i, v in enumerate(obj)]
@@ -98,7 +102,9 @@ def unflatten_state(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if isinstance(skeleton, str) and skeleton.startswith(_TENSOR):
         key = skeleton[len(_TENSOR) :]
         if key not in tensors:
-            raise WeightsError(f"checkpoint references tensor {key!r}, which is missing from the file.")
+            raise WeightsError(
+                f"checkpoint references tensor {key!r}, which is missing from the file."
+            )
         return tensors[key]
     if isinstance(skeleton, dict):
         if len(skeleton) == 1 and _INT_KEYS in skeleton:
@@ -121,7 +127,8 @@ def _upgrade_format_1(state: dict[str, Any]) -> dict[str, Any]:
             **opt,
             "state": {int(k): v for k, v in opt["state"].items()},
             "param_groups": [
-                {**g, "betas": tuple(g["betas"])} if "betas" in g else g for g in opt.get("param_groups", [])
+                {**g, "betas": tuple(g["betas"])} if "betas" in g else g
+                for g in opt.get("param_groups", [])
             ],
         }
     return state
@@ -141,8 +148,11 @@ def rng_state() -> dict[str, Any]:
         "torch": torch.get_rng_state(),
         "python": [version, list(internal), gauss],
         "numpy": {
-            "name": name, "keys": torch.from_numpy(np.asarray(keys).astype(np.int64)), "pos": int(pos),
-            "has_gauss": int(has_gauss), "cached": float(cached),
+            "name": name,
+            "keys": torch.from_numpy(np.asarray(keys).astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached": float(cached),
         },
     }
     if torch.cuda.is_available():
@@ -157,7 +167,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate((int(version), tuple(int(v) for v in internal), gauss))
     numpy = state["numpy"]
     keys = numpy["keys"].numpy().astype(np.uint32)
-    np.random.set_state((numpy["name"], keys, int(numpy["pos"]), int(numpy["has_gauss"]), float(numpy["cached"])))
+    np.random.set_state(
+        (numpy["name"], keys, int(numpy["pos"]), int(numpy["has_gauss"]), float(numpy["cached"]))
+    )
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
@@ -167,7 +179,9 @@ def checkpoint_path(folder: str | os.PathLike, step: int) -> Path:
     return Path(folder) / f"ckpt-{step:08d}.safetensors"
 
 
-def save_checkpoint(state: dict[str, Any], folder: str | os.PathLike, step: int, keep: int = 2) -> Path:
+def save_checkpoint(
+    state: dict[str, Any], folder: str | os.PathLike, step: int, keep: int = 2
+) -> Path:
     """Save a nested state dict atomically and prune all but the newest ``keep`` checkpoints.
 
     Returns:
@@ -184,7 +198,11 @@ def save_checkpoint(state: dict[str, Any], folder: str | os.PathLike, step: int,
     tensors: dict[str, torch.Tensor] = {}
     skeleton = flatten_state(state, "s", tensors)
     path = checkpoint_path(folder, step)
-    metadata = {"cgan_zoo_checkpoint": json.dumps(skeleton), "cgan_zoo_checkpoint_format": _FORMAT, "step": str(step)}
+    metadata = {
+        "cgan_zoo_checkpoint": json.dumps(skeleton),
+        "cgan_zoo_checkpoint_format": _FORMAT,
+        "step": str(step),
+    }
     save_safetensors(tensors, path, metadata=metadata)
     for old in list_checkpoints(folder)[:-keep]:
         try:
@@ -215,7 +233,9 @@ def load_checkpoint(path: str | os.PathLike, *, allow_non_finite: bool = False) 
     header, _ = read_safetensors_header(path)
     meta = header.get("__metadata__", {})
     if "cgan_zoo_checkpoint" not in meta:
-        raise WeightsError(f"{str(path)!r} is a safetensors file but not a cgan-zoo training checkpoint.")
+        raise WeightsError(
+            f"{str(path)!r} is a safetensors file but not a cgan-zoo training checkpoint."
+        )
     tensors = load_safetensors(path, allow_non_finite=allow_non_finite)
     try:
         skeleton = json.loads(meta["cgan_zoo_checkpoint"])
@@ -251,7 +271,9 @@ def checkpoint_info(path: str | os.PathLike) -> dict[str, Any]:
     try:
         skeleton = json.loads(meta["cgan_zoo_checkpoint"])
     except (KeyError, ValueError, RecursionError):
-        raise WeightsError(f"{str(path)!r} is not a readable cgan-zoo training checkpoint.") from None
+        raise WeightsError(
+            f"{str(path)!r} is not a readable cgan-zoo training checkpoint."
+        ) from None
     if not isinstance(skeleton, dict):
         raise WeightsError(f"{str(path)!r} has corrupt checkpoint metadata.")
     info = {}

@@ -17,8 +17,16 @@ from torch import nn
 
 from ..errors import InvalidConfigError
 
-__all__ = ["init_from_env", "pick_device", "broadcast_module", "all_reduce_grads", "average_buffers", "any_rank",
-           "collective_device", "sum_across_ranks"]
+__all__ = [
+    "init_from_env",
+    "pick_device",
+    "broadcast_module",
+    "all_reduce_grads",
+    "average_buffers",
+    "any_rank",
+    "collective_device",
+    "sum_across_ranks",
+]
 
 
 def init_from_env(device: str = "cpu") -> tuple[int, int]:
@@ -52,12 +60,18 @@ def pick_device(device: str, rank: int = 0) -> torch.device:
             device = "cpu"
     if device == "cuda":
         if not torch.cuda.is_available():
-            raise InvalidConfigError("device='cuda' was requested but CUDA is not available; use device='cpu'.")
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)) % torch.cuda.device_count())
+            raise InvalidConfigError(
+                "device='cuda' was requested but CUDA is not available; use device='cpu'."
+            )
+        return torch.device(
+            "cuda", int(os.environ.get("LOCAL_RANK", rank)) % torch.cuda.device_count()
+        )
     try:
         return torch.device(device)
     except RuntimeError:
-        raise InvalidConfigError(f"device={device!r} is not valid; use 'cpu', 'cuda', 'mps' or 'auto'.") from None
+        raise InvalidConfigError(
+            f"device={device!r} is not valid; use 'cpu', 'cuda', 'mps' or 'auto'."
+        ) from None
 
 
 def broadcast_module(module: nn.Module) -> None:

@@ -17,16 +17,10 @@ from typing import TYPE_CHECKING, Any, cast
 import torch
 from torch import nn
 
+from .. import losses  # looked up per call: tests and users may patch its functions
 from .._validation import finiteness_checked_by_caller
 from ..color import to_rgb
 from ..errors import CganZooError
-from ..losses import (
-    bin_cross_entropy_loss,
-    hole_weight_map,
-    r1_penalty,
-    weighted_l1_loss,
-    wgan_gp_penalty,
-)
 from . import distributed as dist_utils
 from .build import requires_grad
 
@@ -82,7 +76,10 @@ class BufferGuard:
         found: dict[int, torch.Tensor] = {}
         for root in self.modules:
             for module in root.modules():
-                stats = isinstance(module, nn.modules.batchnorm._NormBase) and module.track_running_stats
+                stats = (
+                    isinstance(module, nn.modules.batchnorm._NormBase)
+                    and module.track_running_stats
+                )
                 for b in module.buffers(recurse=False):
                     if (stats and module.training) or id(b) in self._seen_changing:
                         found[id(b)] = b
@@ -94,7 +91,8 @@ class BufferGuard:
         self._all_versions = [b._version for b in self._all]
         tracked = self._changing_buffers()
         if [id(b) for b in tracked] != [id(b) for b in self._tracked] or any(
-            s.shape != b.shape or s.dtype != b.dtype or s.device != b.device for s, b in zip(self._saved, tracked)
+            s.shape != b.shape or s.dtype != b.dtype or s.device != b.device
+            for s, b in zip(self._saved, tracked)
         ):
             self._tracked = tracked
             self._saved = [b.detach().clone() for b in tracked]
@@ -115,7 +113,9 @@ class BufferGuard:
                 torch._foreach_copy_(self._tracked, self._saved)
 
 
-def first_bad_module(generator: nn.Module, discriminator: nn.Module, batch: dict[str, torch.Tensor]) -> str:
+def first_bad_module(
+    generator: nn.Module, discriminator: nn.Module, batch: dict[str, torch.Tensor]
+) -> str:
     """Find the first module whose parameters, gradients or forward output are non-finite (slow; on failure only)."""
     for prefix, model in (("generator", generator), ("discriminator", discriminator)):
         for name, p in model.named_parameters():
@@ -163,7 +163,9 @@ def _inputs_bad(trainer: Pix2PixTrainer, micro_batches: list[dict[str, torch.Ten
     if trainer.world_size <= 1:
         return bool(bad)
     stop = torch.tensor(float(trainer._stop_requested), device=bad.device)
-    bad_anywhere, stop_anywhere = dist_utils.sum_across_ranks(torch.stack([bad, stop]), trainer.world_size).tolist()
+    bad_anywhere, stop_anywhere = dist_utils.sum_across_ranks(
+        torch.stack([bad, stop]), trainer.world_size
+    ).tolist()
     trainer._stop_everywhere = stop_anywhere > 0
     return bad_anywhere > 0
 
@@ -177,11 +179,13 @@ def _d_with_features(discriminator: nn.Module, pair: torch.Tensor) -> tuple[Any,
 
 def _l1_weight(trainer: Pix2PixTrainer, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
     if trainer.config.hole_weight != 1.0 and "mask" in batch:
-        return hole_weight_map(batch["mask"], trainer.config.hole_weight)
+        return losses.hole_weight_map(batch["mask"], trainer.config.hole_weight)
     return None
 
 
-def train_step(trainer: Pix2PixTrainer, micro_batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+def train_step(
+    trainer: Pix2PixTrainer, micro_batches: list[dict[str, torch.Tensor]]
+) -> dict[str, float]:
     """One optimiser step of ``trainer`` over ``grad_accum`` micro-batches; returns scalar logs.
 
     The input batch is checked first. The D step (on real and fake pairs, plus the
@@ -194,7 +198,9 @@ def train_step(trainer: Pix2PixTrainer, micro_batches: list[dict[str, torch.Tens
         return _train_step(trainer, micro_batches)
 
 
-def _train_step(trainer: Pix2PixTrainer, micro_batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+def _train_step(
+    trainer: Pix2PixTrainer, micro_batches: list[dict[str, torch.Tensor]]
+) -> dict[str, float]:
     cfg = trainer.config
     G, D = trainer.generator, trainer.discriminator
     gan_phase = trainer.step >= cfg.warmup_steps and cfg.lambda_gan > 0
@@ -238,9 +244,11 @@ def _train_step(trainer: Pix2PixTrainer, micro_batches: list[dict[str, torch.Ten
                 loss_fake = trainer.adv_loss(D(fake_pair), False, for_discriminator=True)
                 loss_d = 0.5 * (loss_real + loss_fake)
             if cfg.gp_mode == "wgan-gp":
-                loss_d = loss_d + wgan_gp_penalty(D, real_pair.float(), fake_pair.float(), cfg.lambda_gp)
+                loss_d = loss_d + losses.wgan_gp_penalty(
+                    D, real_pair.float(), fake_pair.float(), cfg.lambda_gp
+                )
             elif cfg.gp_mode == "r1":
-                loss_d = loss_d + r1_penalty(D, real_pair.float(), cfg.lambda_gp)
+                loss_d = loss_d + losses.r1_penalty(D, real_pair.float(), cfg.lambda_gp)
             trainer.scaler.scale(loss_d / n).backward()
             add("loss_d", loss_d)
         dist_utils.all_reduce_grads(D, trainer.world_size)
@@ -253,10 +261,12 @@ def _train_step(trainer: Pix2PixTrainer, micro_batches: list[dict[str, torch.Ten
         x, y = mb["input"], mb["target"]
         with trainer._autocast():
             terms: dict[str, torch.Tensor] = {}
-            terms["l1"] = cfg.lambda_l1 * weighted_l1_loss(fake.float(), y.float(), _l1_weight(trainer, mb))
+            terms["l1"] = cfg.lambda_l1 * losses.weighted_l1_loss(
+                fake.float(), y.float(), _l1_weight(trainer, mb)
+            )
             if trainer.uses_bins:
                 gen_any = cast(Any, G)
-                terms["bins"] = cfg.lambda_bins * bin_cross_entropy_loss(
+                terms["bins"] = cfg.lambda_bins * losses.bin_cross_entropy_loss(
                     bin_logits[i], y.float(), gen_any.bin_centers, gen_any.bin_weights
                 )
             if gan_phase:
@@ -268,7 +278,9 @@ def _train_step(trainer: Pix2PixTrainer, micro_batches: list[dict[str, torch.Ten
                     terms["fm"] = cfg.lambda_fm * trainer.fm_loss(feats_real, feats_fake)
                 else:
                     pred_fake = D(fake_pair)
-                terms["gan"] = cfg.lambda_gan * trainer.adv_loss(pred_fake, True, for_discriminator=False)
+                terms["gan"] = cfg.lambda_gan * trainer.adv_loss(
+                    pred_fake, True, for_discriminator=False
+                )
             if trainer.perceptual is not None:
                 rgb_fake = to_rgb(trainer.task, x, fake, trainer.ab_scale)
                 rgb_real = to_rgb(trainer.task, x, y, trainer.ab_scale)
@@ -287,7 +299,9 @@ def _train_step(trainer: Pix2PixTrainer, micro_batches: list[dict[str, torch.Ten
     names = list(totals)
     norms = _grad_norm_sum(G, D) if gan_phase else _grad_norm_sum(G)
     stop = torch.tensor(float(trainer._stop_requested), device=trainer.device)
-    values = torch.stack([*totals.values(), norms if norms is not None else torch.zeros_like(stop), stop])
+    values = torch.stack(
+        [*totals.values(), norms if norms is not None else torch.zeros_like(stop), stop]
+    )
     world = trainer.world_size
     numbers = dist_utils.sum_across_ranks(values, world).tolist()
     if world > 1:
@@ -321,7 +335,9 @@ def skip_step(
     trainer.nonfinite_total += 1
     trainer.nonfinite_streak += 1
     if trainer.first_bad is None:
-        trainer.first_bad = reason or first_bad_module(trainer.generator, trainer.discriminator, micro_batches[0])
+        trainer.first_bad = reason or first_bad_module(
+            trainer.generator, trainer.discriminator, micro_batches[0]
+        )
     if reason != BAD_DATA:  # bad data never reached the models
         trainer._buffer_guard.restore()
     warnings.warn(

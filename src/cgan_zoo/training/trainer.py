@@ -56,7 +56,14 @@ from .stream import make_loader
 
 # to_rgb, input_to_rgb, column_header and HEADER_HEIGHT lived here before; they are
 # re-exported so that ``from cgan_zoo.training.trainer import to_rgb`` keeps working
-__all__ = ["Pix2PixTrainer", "NonFiniteLossError", "to_rgb", "input_to_rgb", "column_header", "HEADER_HEIGHT"]
+__all__ = [
+    "Pix2PixTrainer",
+    "NonFiniteLossError",
+    "to_rgb",
+    "input_to_rgb",
+    "column_header",
+    "HEADER_HEIGHT",
+]
 
 #: how many recent step logs :attr:`Pix2PixTrainer.history` keeps
 HISTORY_WINDOW = 1000
@@ -135,16 +142,26 @@ class Pix2PixTrainer:
 
         self.task = config.task
         self.ab_scale = float(getattr(self.generator, "ab_scale", config.ab_scale))
-        train_data = train_dataset if train_dataset is not None else build.build_dataset(config, True, self.ab_scale)
+        train_data = (
+            train_dataset
+            if train_dataset is not None
+            else build.build_dataset(config, True, self.ab_scale)
+        )
         if train_data is None:
-            raise InvalidConfigError("no training data: set config.data_dir or pass train_dataset=...")
+            raise InvalidConfigError(
+                "no training data: set config.data_dir or pass train_dataset=..."
+            )
         self.train_dataset: Dataset = train_data
         self.val_dataset = (
-            val_dataset if val_dataset is not None else build.build_dataset(config, False, self.ab_scale)
+            val_dataset
+            if val_dataset is not None
+            else build.build_dataset(config, False, self.ab_scale)
         )
         self.uses_bins = getattr(self.generator, "color_head", "regression") == "bins"
         if self.uses_bins:
-            build.init_bin_weights(self.generator, self.train_dataset, config.bin_rebalance, self._log_line)
+            build.init_bin_weights(
+                self.generator, self.train_dataset, config.bin_rebalance, self._log_line
+            )
 
         self.opt_g, self.opt_d = build.build_optimizers(config, self.generator, self.discriminator)
         self.ema = ModelEMA(self.generator, config.ema_decay) if config.ema_decay > 0 else None
@@ -225,7 +242,6 @@ class Pix2PixTrainer:
         """
         return step_impl.train_step(self, micro_batches)
 
-
     # ------------------------------------------------------------------ validation
     def _eval_model(self) -> nn.Module:
         return self.ema.module if self.ema is not None else self.generator
@@ -235,16 +251,27 @@ class Pix2PixTrainer:
         if self.val_dataset is None:
             return {}
         return validation_metrics(
-            self._eval_model(), self.val_dataset, task=self.task, ab_scale=self.ab_scale,
+            self._eval_model(),
+            self.val_dataset,
+            task=self.task,
+            ab_scale=self.ab_scale,
             batch_size=self.config.batch_size,
             max_batches=max_batches if max_batches is not None else self.config.val_batches,
-            prepare=self._to_device, autocast=self._autocast,
+            prepare=self._to_device,
+            autocast=self._autocast,
         )
 
-    def save_samples(self, path: str | os.PathLike, batch: dict[str, torch.Tensor], max_images: int = 4) -> Path:
+    def save_samples(
+        self, path: str | os.PathLike, batch: dict[str, torch.Tensor], max_images: int = 4
+    ) -> Path:
         """Write a PNG grid with one row per image under a header row: input | output | target."""
         return write_sample_grid(
-            path, self._eval_model(), batch, task=self.task, ab_scale=self.ab_scale, max_images=max_images
+            path,
+            self._eval_model(),
+            batch,
+            task=self.task,
+            ab_scale=self.ab_scale,
+            max_images=max_images,
         )
 
     # ------------------------------------------------------------------ checkpoints
@@ -269,7 +296,9 @@ class Pix2PixTrainer:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict` (strictly)."""
         load_state_dict_strict(self.generator, state["generator"], source="checkpoint generator")
-        load_state_dict_strict(self.discriminator, state["discriminator"], source="checkpoint discriminator")
+        load_state_dict_strict(
+            self.discriminator, state["discriminator"], source="checkpoint discriminator"
+        )
         if self.ema is not None and state.get("ema") is not None:
             load_state_dict_strict(self.ema.module, state["ema"], source="checkpoint EMA")
         self.opt_g.load_state_dict(state["opt_g"])
@@ -286,7 +315,10 @@ class Pix2PixTrainer:
         if not self.is_main:
             return None
         path = save_checkpoint(
-            self.state_dict(), self.out_dir / "checkpoints", self.step, keep=self.config.keep_checkpoints
+            self.state_dict(),
+            self.out_dir / "checkpoints",
+            self.step,
+            keep=self.config.keep_checkpoints,
         )
         for cb in self.callbacks:
             cb.on_checkpoint(self, path)
@@ -301,7 +333,9 @@ class Pix2PixTrainer:
         self.check_run_folder(path)
         state = load_checkpoint(path)
         if state["config"].get("task") != self.config.task:
-            raise WeightsError(f"checkpoint {str(path)!r} was trained for task {state['config'].get('task')!r}.")
+            raise WeightsError(
+                f"checkpoint {str(path)!r} was trained for task {state['config'].get('task')!r}."
+            )
         self.load_state_dict(state)
         return True
 
@@ -330,7 +364,9 @@ class Pix2PixTrainer:
         if theirs_class != ours_class or (
             theirs_config is not None and ours_config is not None and theirs_config != ours_config
         ):
-            theirs_name = (info.get("config") or {}).get("init") or (info.get("config") or {}).get("generator")
+            theirs_name = (info.get("config") or {}).get("init") or (info.get("config") or {}).get(
+                "generator"
+            )
             ours_name = self.config.init or self.config.generator
             raise InvalidConfigError(
                 f"run folder {str(self.out_dir)!r} holds checkpoints of another model "
@@ -359,7 +395,9 @@ class Pix2PixTrainer:
             model.to(memory_format=torch.channels_last)
         return folder
 
-    def export_generator(self, folder: str | os.PathLike | None = None, use_ema: bool = True) -> Path:
+    def export_generator(
+        self, folder: str | os.PathLike | None = None, use_ema: bool = True
+    ) -> Path:
         """Deprecated alias of :meth:`save_generator` (removed in the next release).
 
         ``cgan_zoo.export.export_generator`` writes ONNX/TorchScript files; this method
@@ -374,7 +412,9 @@ class Pix2PixTrainer:
         return self.save_generator(folder, use_ema=use_ema)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, steps: int | None = None, resume: bool = False, progress: bool = True) -> list[dict[str, float]]:
+    def fit(
+        self, steps: int | None = None, resume: bool = False, progress: bool = True
+    ) -> list[dict[str, float]]:
         """Train until ``steps`` (default ``config.steps``) total steps have run.
 
         Args:
@@ -404,14 +444,24 @@ class Pix2PixTrainer:
             cb.on_fit_start(self)
         global_batch = cfg.batch_size * self.world_size
         loader = make_loader(
-            self.train_dataset, global_batch=global_batch, seed=cfg.seed, start=self.samples_seen,
-            rank=self.rank, world_size=self.world_size, num_workers=cfg.num_workers,
+            self.train_dataset,
+            global_batch=global_batch,
+            seed=cfg.seed,
+            start=self.samples_seen,
+            rank=self.rank,
+            world_size=self.world_size,
+            num_workers=cfg.num_workers,
         )
         self.sample_batch = None
         self._stop_everywhere = None
         stopped_early = False
         restore = self._install_signal_handlers()
-        bar = tqdm(total=total, initial=self.step, disable=not (progress and self.is_main), dynamic_ncols=True)
+        bar = tqdm(
+            total=total,
+            initial=self.step,
+            disable=not (progress and self.is_main),
+            dynamic_ncols=True,
+        )
         try:
             it = iter(loader)
             while self.step < total and not self._should_stop():
@@ -423,7 +473,9 @@ class Pix2PixTrainer:
                 history.append(logs)
                 self.history.append(logs)
                 # the postfix first: update() redraws, so the bar shows this step's losses
-                bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items() if k.startswith("loss")}, refresh=False)
+                bar.set_postfix(
+                    {k: f"{v:.3g}" for k, v in logs.items() if k.startswith("loss")}, refresh=False
+                )
                 bar.update(1)
                 for cb in self.callbacks:  # logging, validation, sample grids, the user's
                     cb.on_step_end(self, self.step, logs)
@@ -438,7 +490,11 @@ class Pix2PixTrainer:
         if stopped_early and self._stop_requested:
             self.stop_signal = self._stop_signum
             if self.is_main:
-                name = "request_stop()" if self.stop_signal is None else signal.Signals(self.stop_signal).name
+                name = (
+                    "request_stop()"
+                    if self.stop_signal is None
+                    else signal.Signals(self.stop_signal).name
+                )
                 print(
                     f"cgan-zoo: stopped by {name} at step {self.step} of {total}; checkpoint written "
                     f"to {str(self.out_dir / 'checkpoints')!r}. To continue, {self.resume_hint}.",
