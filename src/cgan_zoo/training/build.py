@@ -133,7 +133,7 @@ def copy_matching_weights(
         The names copied; the log line also names the new and the unused ones.
 
     Example:
-        >>> copy_matching_weights(nn.Linear(2, 2), nn.Linear(2, 3), "x")
+        >>> copy_matching_weights(nn.Linear(2, 2), nn.Linear(3, 2), "x")
         ['bias']
     """
     own = gen.state_dict()
