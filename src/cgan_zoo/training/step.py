@@ -150,7 +150,7 @@ def _grad_norm_sum(*modules: nn.Module) -> torch.Tensor | None:
     grads = [p.grad for m in modules for p in m.parameters() if p.grad is not None]
     if not grads:
         return None
-    return torch.stack(torch._foreach_norm(grads)).sum()
+    return torch.stack(torch._foreach_norm(grads)).sum().float()
 
 
 def _inputs_bad(trainer: Pix2PixTrainer, micro_batches: list[dict[str, torch.Tensor]]) -> bool:
@@ -295,18 +295,20 @@ def _train_step(
         requires_grad(D, True)
     guard.learn()
 
-    # ---- one wait: every loss, the gradient norms and the stop flag in one transfer
+    # ---- one wait: every loss and the gradient norms (and, under torchrun, the stop flags)
     names = list(totals)
     norms = _grad_norm_sum(G, D) if gan_phase else _grad_norm_sum(G)
-    stop = torch.tensor(float(trainer._stop_requested), device=trainer.device)
-    values = torch.stack(
-        [*totals.values(), norms if norms is not None else torch.zeros_like(stop), stop]
-    )
+    parts = [
+        *totals.values(),
+        norms if norms is not None else torch.zeros((), device=trainer.device),
+    ]
     world = trainer.world_size
-    numbers = dist_utils.sum_across_ranks(values, world).tolist()
+    if world > 1:  # every process must skip, and stop, at the same step
+        parts.append(torch.tensor(float(trainer._stop_requested), device=parts[0].device))
+    numbers = dist_utils.sum_across_ranks(torch.stack(parts), world).tolist()
     if world > 1:
-        trainer._stop_everywhere = numbers[-1] > 0
-    if not all(math.isfinite(v) for v in numbers[:-1]):
+        trainer._stop_everywhere = numbers.pop() > 0
+    if not all(math.isfinite(v) for v in numbers):
         return skip_step(trainer, micro_batches)
     logs = {name: value / world for name, value in zip(names, numbers)}
 
