@@ -109,7 +109,7 @@ def main() -> None:
     trainer = Pix2PixTrainer(config)
     encoder_before = {k: v.clone() for k, v in trainer.generator.encoder.state_dict().items()}
     history = trainer.fit(progress=not args.fast)
-    folder = trainer.export_generator()  # out/run/generator: config.json + model.safetensors
+    folder = trainer.save_generator()  # out/run/generator: config.json + model.safetensors
 
     colorizer = Colorizer.from_pretrained(folder, size=config.crop_size)
     gray = Image.open(next(Path(val).glob("*.jpg"))).convert("L")

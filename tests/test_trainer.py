@@ -207,16 +207,62 @@ def test_grad_accumulation_matches_large_batch(tmp_path):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4, msg=k)
 
 
-def test_export_generator_loads_with_from_pretrained(tmp_path):
+def test_save_generator_loads_with_from_pretrained(tmp_path):
     from cgan_zoo import HubModel
 
     trainer = Pix2PixTrainer(tiny_config(tmp_path, steps=1), train_dataset=ToyColorization())
     trainer.fit(progress=False)
-    folder = trainer.export_generator()
+    folder = trainer.save_generator()
     loaded = HubModel.from_pretrained(folder)
     for a, b in zip(loaded.state_dict().values(), trainer.ema.module.state_dict().values()):
         assert torch.equal(a, b)
     assert loaded.config["task"] == "colorize"
+    with pytest.warns(FutureWarning, match="save_generator"):  # the old name, for one release
+        assert trainer.export_generator(tmp_path / "old") == tmp_path / "old"
+    assert (tmp_path / "old" / "config.json").is_file()
+
+
+def test_history_keeps_a_bounded_window(tmp_path, monkeypatch):
+    import cgan_zoo.training.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "HISTORY_WINDOW", 3)
+    trainer = Pix2PixTrainer(tiny_config(tmp_path, steps=5, ema_decay=0.0), train_dataset=ToyColorization())
+    logs = trainer.fit(progress=False)
+    assert len(logs) == 5 and list(trainer.history) == logs[-3:]
+
+
+def test_legacy_checkpoint_with_string_optimizer_ids_resumes(tmp_path):
+    """Checkpoints of format 1 stored optimiser ids as strings and betas as lists."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    trainer = Pix2PixTrainer(tiny_config(tmp_path / "run", steps=2, ckpt_every=2), train_dataset=ToyColorization())
+    trainer.fit(progress=False)
+    path = latest_checkpoint(tmp_path / "run" / "checkpoints")
+    with safe_open(str(path), "pt") as fh:
+        meta = fh.metadata()
+        tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+
+    def legacy(obj):  # what format 1 wrote: str keys, lists, no format marker
+        if isinstance(obj, dict) and set(obj) == {"__int_keys__"}:
+            return {str(k): legacy(v) for k, v in obj["__int_keys__"]}
+        if isinstance(obj, dict) and set(obj) == {"__tuple__"}:
+            return [legacy(v) for v in obj["__tuple__"]]
+        if isinstance(obj, dict):
+            return {k: legacy(v) for k, v in obj.items()}
+        return [legacy(v) for v in obj] if isinstance(obj, list) else obj
+
+    old = {"cgan_zoo_checkpoint": json.dumps(legacy(json.loads(meta["cgan_zoo_checkpoint"]))), "step": "2"}
+    save_file(tensors, str(path), metadata=old)
+    state = load_checkpoint(path)
+    assert sorted(state["opt_g"]["state"]) == list(range(len(state["opt_g"]["state"])))
+    assert isinstance(state["opt_g"]["param_groups"][0]["betas"], tuple)
+    resumed = Pix2PixTrainer(tiny_config(tmp_path / "run", steps=3), train_dataset=ToyColorization())
+    assert resumed.resume() and resumed.step == 2
+    resumed.fit(progress=False)
+    assert resumed.step == 3
 
 
 def test_lr_decays_linearly_to_zero(tmp_path):

@@ -7,11 +7,36 @@ reaches torch.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 import torch
 
 from .errors import InvalidInputError
 
-__all__ = ["check_image_tensor", "check_finite", "nearest_multiples", "module_dtype"]
+__all__ = ["check_image_tensor", "check_finite", "finiteness_checked_by_caller", "nearest_multiples", "module_dtype"]
+
+_CALLER_CHECKS_FINITENESS = contextvars.ContextVar("cgan_zoo_caller_checks_finiteness", default=False)
+
+
+@contextlib.contextmanager
+def finiteness_checked_by_caller() -> Iterator[None]:
+    """Skip :func:`check_finite` inside the block: the caller checks finiteness itself, once.
+
+    The trainer uses it around a training step, which checks its input batch and all its
+    losses and gradients with one transfer instead of one per model forward.
+
+    Example:
+        >>> with finiteness_checked_by_caller():
+        ...     check_finite(torch.tensor([float("nan")])).shape
+        torch.Size([1])
+    """
+    token = _CALLER_CHECKS_FINITENESS.set(True)
+    try:
+        yield
+    finally:
+        _CALLER_CHECKS_FINITENESS.reset(token)
 
 
 def nearest_multiples(size: int, multiple: int) -> tuple[int, int]:
@@ -149,7 +174,7 @@ def check_finite(x: torch.Tensor, *, name: str = "input") -> torch.Tensor:
         >>> check_finite(torch.zeros(2)).shape
         torch.Size([2])
     """
-    if _capturing_graph(x):
+    if _CALLER_CHECKS_FINITENESS.get() or _capturing_graph(x):
         return x
     if x.is_floating_point() and not bool(torch.isfinite(x).all()):
         n_nan = int(torch.isnan(x).sum())

@@ -33,6 +33,8 @@ __all__ = [
     "rgb_to_model_lab",
     "model_lab_to_rgb",
     "to_uint8",
+    "to_rgb",
+    "input_to_rgb",
 ]
 
 DEFAULT_AB_SCALE = 110.0
@@ -244,3 +246,45 @@ def to_uint8(x: _Image) -> _Image:
     raise TypeError(
         f"to_uint8 needs a float tensor or a numpy array in [0, 1], got {type(x).__name__}."
     )
+
+
+def to_rgb(
+    task: str, inputs: torch.Tensor, output: torch.Tensor, ab_scale: float = DEFAULT_AB_SCALE
+) -> torch.Tensor:
+    """Turn a generator output (or target) into sRGB in [0, 1], for metrics and sample grids.
+
+    ``"colorize"``: ``output`` is ab, the lightness comes from ``inputs``;
+    ``"colorize-missing"``: ``output`` is L and ab; anything else (``"paired"``): ``output``
+    is RGB in [-1, 1].
+
+    Shape:
+        - inputs: ``(B, C_in, H, W)``; output: ``(B, C_out, H, W)``; returns ``(B, 3, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> to_rgb("colorize", torch.zeros(1, 1, 4, 4), torch.zeros(1, 2, 4, 4), 110.0).shape
+        torch.Size([1, 3, 4, 4])
+    """
+    output = output.float()
+    if task == "colorize":
+        return model_lab_to_rgb(inputs[:, :1].float(), output, ab_scale)
+    if task == "colorize-missing":
+        return model_lab_to_rgb(output[:, :1], output[:, 1:], ab_scale)
+    return ((output[:, :3] + 1) / 2).clamp(0, 1)
+
+
+def input_to_rgb(task: str, inputs: torch.Tensor) -> torch.Tensor:
+    """Show a generator input as RGB in [0, 1]: the gray L (with its holes), or the RGB A image.
+
+    Shape:
+        - inputs: ``(B, C_in, H, W)`` in [-1, 1]; returns ``(B, 3, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> input_to_rgb("colorize", torch.zeros(1, 1, 2, 2)).flatten().tolist()[:2]
+        [0.5, 0.5]
+    """
+    if task in ("colorize", "colorize-missing"):
+        gray = ((inputs[:, :1].float() + 1) / 2).clamp(0, 1)
+        return gray.expand(-1, 3, -1, -1)
+    return ((inputs[:, :3].float() + 1) / 2).clamp(0, 1)

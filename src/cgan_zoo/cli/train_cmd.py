@@ -115,6 +115,6 @@ def run(args: argparse.Namespace) -> int:
     if trainer.stop_signal is not None:
         return 128 + int(trainer.stop_signal)
     if trainer.is_main:
-        folder = trainer.export_generator()
+        folder = trainer.save_generator()
         print(f"trained {trainer.step} steps; generator saved to {folder}")
     return 0

@@ -17,7 +17,16 @@ from torch import nn
 
 from ..errors import InvalidConfigError
 
-__all__ = ["init_from_env", "pick_device", "broadcast_module", "all_reduce_grads", "average_buffers", "any_rank"]
+__all__ = [
+    "init_from_env",
+    "pick_device",
+    "broadcast_module",
+    "all_reduce_grads",
+    "average_buffers",
+    "any_rank",
+    "collective_device",
+    "sum_across_ranks",
+]
 
 
 def init_from_env(device: str = "cpu") -> tuple[int, int]:
@@ -51,12 +60,18 @@ def pick_device(device: str, rank: int = 0) -> torch.device:
             device = "cpu"
     if device == "cuda":
         if not torch.cuda.is_available():
-            raise InvalidConfigError("device='cuda' was requested but CUDA is not available; use device='cpu'.")
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)) % torch.cuda.device_count())
+            raise InvalidConfigError(
+                "device='cuda' was requested but CUDA is not available; use device='cpu'."
+            )
+        return torch.device(
+            "cuda", int(os.environ.get("LOCAL_RANK", rank)) % torch.cuda.device_count()
+        )
     try:
         return torch.device(device)
     except RuntimeError:
-        raise InvalidConfigError(f"device={device!r} is not valid; use 'cpu', 'cuda', 'mps' or 'auto'.") from None
+        raise InvalidConfigError(
+            f"device={device!r} is not valid; use 'cpu', 'cuda', 'mps' or 'auto'."
+        ) from None
 
 
 def broadcast_module(module: nn.Module) -> None:
@@ -96,8 +111,30 @@ def average_buffers(module: nn.Module, world_size: int) -> None:
                 b /= world_size
 
 
-def any_rank(flag: bool, world_size: int) -> bool:
+def collective_device(device: torch.device | str | None = None) -> torch.device:
+    """The device a collective's tensors must live on: the process's CUDA device under NCCL.
+
+    NCCL reduces CUDA tensors only; gloo takes CPU tensors.
+
+    Example:
+        >>> collective_device("cpu")
+        device(type='cpu')
+    """
+    if device is not None:
+        return torch.device(device)
+    if dist.is_available() and dist.is_initialized() and dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def any_rank(flag: bool, world_size: int, device: torch.device | str | None = None) -> bool:
     """True on every rank if ``flag`` is true on any rank (e.g. one got SIGTERM).
+
+    Args:
+        flag: This rank's flag.
+        world_size: Number of processes; 1 needs no communication.
+        device: Where to build the reduced tensor: the process's device (default: its
+            CUDA device under NCCL, else the CPU).
 
     Example:
         >>> any_rank(True, 1)
@@ -105,6 +142,18 @@ def any_rank(flag: bool, world_size: int) -> bool:
     """
     if world_size <= 1:
         return bool(flag)
-    t = torch.tensor([1.0 if flag else 0.0])
+    t = torch.tensor([1.0 if flag else 0.0], device=collective_device(device))
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return bool(t.item() > 0)
+
+
+def sum_across_ranks(values: torch.Tensor, world_size: int) -> torch.Tensor:
+    """Sum a tensor over all ranks in place (no-op with one process); NaN on any rank spreads to all.
+
+    Example:
+        >>> sum_across_ranks(torch.tensor([1.0, 2.0]), 1).tolist()
+        [1.0, 2.0]
+    """
+    if world_size > 1:
+        dist.all_reduce(values, op=dist.ReduceOp.SUM)
+    return values
