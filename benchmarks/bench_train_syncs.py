@@ -2,9 +2,9 @@
 
 Usage::
 
-    python benchmarks/bench_train_step.py                       # unet_tiny + patchgan_tiny, 32 px
-    python benchmarks/bench_train_step.py --discriminator multiscale_patchgan --size 64
-    python benchmarks/bench_train_step.py --device cuda --json out.json
+    python benchmarks/bench_train_syncs.py                       # unet_tiny + patchgan_tiny, 32 px
+    python benchmarks/bench_train_syncs.py --discriminator multiscale_patchgan --size 64
+    python benchmarks/bench_train_syncs.py --device cuda --json out.json
 
 A *host sync* is a call that makes the host wait for the device to hand a value back:
 ``Tensor.__bool__``, ``.item()``, ``.tolist()``, ``float(t)``, ``int(t)``. Each one stops
