@@ -1124,6 +1124,8 @@ def write_model_card(
     recipe = training.get("recipe") or DEFAULT_RECIPES.get(name, "")
     run_name = Path(recipe).stem if recipe else "mine"
     steps = training.get("steps", result["source"].get("step"))
+    uses_encoder = config.get("_class_name") == "TimmUNet"
+    package_dir = str(Path(entry["_card"]).parent) if "_card" in entry else ""
     tags = ["image-to-image", "colorization", "pix2pix", "conditional-gan", "cgan-zoo"]
     if task == "colorize-missing":
         tags.append("inpainting")
@@ -1214,20 +1216,37 @@ def write_model_card(
         "```bash",
         "python scripts/rebuild_nature_data.py recipes/data/landscapes/MANIFEST.tsv NATURE_ROOT/landscapes",
         "python scripts/prepare_nature_data.py NATURE_ROOT DATA          # writes the split and 320 px copies",
-        "python scripts/convert_efficientnet_lite0.py efficientnet_lite0_timm.safetensors  # ImageNet encoder weights",
-        f"cgan-zoo train --config {recipe} --data DATA/train --val DATA/val --out runs/{run_name} \\",
-        "    --set encoder_weights=efficientnet_lite0_timm.safetensors",
+        *(
+            [
+                "python scripts/convert_efficientnet_lite0.py efficientnet_lite0_timm.safetensors  # ImageNet encoder weights"
+            ]
+            if uses_encoder
+            else []
+        ),
+        f"cgan-zoo train --config {recipe} --data DATA/train --val DATA/val --out runs/{run_name}"
+        + (" \\" if uses_encoder else ""),
+        *(
+            ["    --set encoder_weights=efficientnet_lite0_timm.safetensors"]
+            if uses_encoder
+            else []
+        ),
         *(
             [
                 f"# second sitting: the same command with --steps {training['continued_to']} --resume (the learning",
                 f"# rate restarts near its peak and decays linearly to 0 by step {training['continued_to']})",
                 f"cgan-zoo train --config {recipe} --data DATA/train --val DATA/val --out runs/{run_name} \\",
-                f"    --set encoder_weights=efficientnet_lite0_timm.safetensors --steps {training['continued_to']} --resume",
+                (
+                    "    --set encoder_weights=efficientnet_lite0_timm.safetensors"
+                    if uses_encoder
+                    else "   "
+                )
+                + f" --steps {training['continued_to']} --resume",
             ]
             if training.get("continued_to")
             else []
         ),
-        f"python scripts/export_pretrained.py runs/{run_name}/checkpoints/ckpt-XXXXXXXX.safetensors {name} --recipe {recipe}",
+        f"python scripts/export_pretrained.py runs/{run_name}/checkpoints/ckpt-XXXXXXXX.safetensors {name} --recipe {recipe}"
+        + (f" \\\n    --package {package_dir} --max-shard-mb 50" if package_dir else ""),
         "```",
         "",
         "## Training data",
