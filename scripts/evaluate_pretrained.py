@@ -1106,6 +1106,14 @@ def _load_sources_module():
     return module
 
 
+def recipe_note(recipe: str) -> str:
+    """The ``_comment`` of a recipe file (what it trains, deviations from the paper), or ``""``."""
+    path = REPO / recipe if recipe else None
+    if path is None or not path.is_file():
+        return ""
+    return str(json.loads(path.read_text(encoding="utf-8")).get("_comment", "")).split(" Run: ")[0]
+
+
 def write_model_card(
     path: Path,
     name: str,
@@ -1211,6 +1219,7 @@ def write_model_card(
             else ", CPU-hours not recorded"
         )
         + ".",
+        *([f"- From the recipe: {note}"] if (note := recipe_note(recipe)) else []),
         "- Reproduce:",
         "",
         "```bash",
