@@ -496,6 +496,27 @@ def sample_grid(
     return make_grid(rows, ["gray input", "ours", "original"])
 
 
+#: the side-by-side grid of the seed paper's network and the default colorizer
+COMPARISON = ("pix2pix_unet256.nature", "unet_efficientnet_lite0.nature")
+COMPARISON_GRID = "pix2pix_vs_default.jpg"
+
+
+def comparison_grid(
+    models: dict[str, torch.nn.Module],
+    images: Sequence[EvalImage],
+    size: int = WORK_SIZE,
+    call_kwargs: dict[str, Any] | None = None,
+) -> Image.Image:
+    """gray | one column per model | original, on the sample photos."""
+    colorizers = {name: Colorizer(m, size=size) for name, m in models.items()}
+    rows = []
+    for image in (images[i] for i in sample_indices(len(images))):
+        row = [run_baseline("gray", image.rgb)]
+        row += [predict(c, image.rgb, None, call_kwargs) for c in colorizers.values()]
+        rows.append([*row, image.rgb])
+    return make_grid(rows, ["gray input", *models, "original"])
+
+
 # --------------------------------------------------------------------------- text output
 
 
@@ -1014,6 +1035,26 @@ def write_model_zoo(
         "Per-image numbers: [`docs/assets/metrics.json`](assets/metrics.json). Training data and licences: "
         "[`docs/data_sources.md`](data_sources.md).",
     ]
+    if all(n in results for n in COMPARISON):
+        p2p, ours = (results[n]["colorize"]["summary"]["all"] for n in COMPARISON)
+        lines += [
+            "",
+            "## The seed paper's network next to the default colorizer",
+            "",
+            f"`{COMPARISON[0]}` is the paper's U-Net 256 trained as the paper did (its own weights package, "
+            "`pip install packages/cgan-zoo-weights-pix2pix`); "
+            f'`{COMPARISON[1]}` is the bundled default. The seed reports that its network "tends to apply the same '
+            'tonality"; the hue spread measures that: the circular standard deviation of the per-photo mean hue is '
+            f"{fmt(p2p['hue_spread'], 1)}° for the paper's network and {fmt(ours['hue_spread'], 1)}° for the default, "
+            f"against {fmt(p2p['hue_spread_original'], 1)}° for the originals "
+            f"({int(p2p['hue_spread_images'])} photos with a colour cast).",
+            "",
+            *comparison_table({n: results[n]["colorize"]["summary"]["all"] for n in COMPARISON}),
+            "",
+            f"![gray, {COMPARISON[0]}, {COMPARISON[1]}, original](assets/{COMPARISON_GRID})",
+            "",
+            "Columns: gray input | " + " | ".join(f"`{n}`" for n in COMPARISON) + " | original.",
+        ]
     for name, r in results.items():
         entry = registry.get(name, {})
         lines += ["", f"## {name}", ""]
@@ -1075,6 +1116,23 @@ def write_model_zoo(
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def comparison_table(summaries: dict[str, dict[str, float]]) -> list[str]:
+    """One row per model of the headline numbers, gray in the header row."""
+    first = next(iter(summaries.values()))
+    lines = [
+        "| model | PSNR dB | ab error | hue accuracy | colourfulness ratio | hue spread ° |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| gray input | {fmt(first['psnr_gray'])} | {fmt(first['ab_error_gray'])} | — | 0 | — |",
+    ]
+    for name, s in summaries.items():
+        lines.append(
+            f"| `{name}` | {fmt(s['psnr'])} | {fmt(s['ab_error'])} | {fmt(s['hue_accuracy'], 3)} | "
+            f"{fmt(s['colorfulness_ratio'], 3)} | {fmt(s['hue_spread'], 1)} |"
+        )
+    lines.append(f"| originals | ∞ | 0 | 1 | 1 | {fmt(first['hue_spread_original'], 1)} |")
+    return lines
 
 
 def anchor(name: str) -> str:
@@ -1649,6 +1707,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             sample_grid(model, images, args.size, call_kwargs).save(
                 out.assets / f"samples_{name}.jpg", quality=85, optimize=True
             )
+        if all(n in models for n in COMPARISON):
+            comparison_grid(
+                {n: models[n] for n in COMPARISON}, images, args.size, call_kwargs
+            ).save(out.assets / COMPARISON_GRID, quality=85, optimize=True)
         payload = {
             "generated_by": SCRIPT,
             "command": command,
