@@ -122,6 +122,7 @@ DEFAULT_RECIPES = {
     "unet_efficientnet_lite0.nature_missing": "recipes/nature_missing.json",
 }
 DEFAULT_MAX_SIDE = 512
+TEMPERATURE_SWEEP = "1.0,0.6,0.38,0.25,0.15"
 WORK_SIZE = 256
 STRONG_COLOUR = 50.0  # original colourfulness from this: "strongly coloured" (limitations)
 MISSING_FRACTION = 0.3
@@ -881,6 +882,14 @@ def public_command(args: argparse.Namespace) -> str:
         parts.append(f"--model-path {spec.split('=', 1)[0]}=CHECKPOINT")
     for spec in args.compare_fp32:
         parts.append(f"--compare-fp32 {spec.split('=', 1)[0]}=CHECKPOINT")
+    if args.trained_on_previous:
+        parts.append("--trained-on-previous " + " ".join(args.trained_on_previous))
+    for package_dir in args.weights_package:
+        parts.append(
+            f"--weights-package {Path(os.path.relpath(Path(package_dir).resolve(), REPO)).as_posix()}"
+        )
+    if args.temperature_sweep != TEMPERATURE_SWEEP:
+        parts.append(f"--temperature-sweep {args.temperature_sweep}")
     if args.max_side != DEFAULT_MAX_SIDE:
         parts.append(f"--max-side {args.max_side}")
     if args.size != WORK_SIZE:
@@ -1247,9 +1256,19 @@ def write_model_card(
         "",
         "| | |",
         "|---|---|",
-        f"| class | `{config.get('_class_name', '—')}` (U-Net decoder on a timm encoder) |",
-        f"| encoder | `{config.get('encoder_name', '—')}` (ImageNet-pretrained, frozen during training) |",
-        f"| decoder channels | {config.get('decoder_channels', '—')} |",
+        *(
+            [
+                f"| class | `{config.get('_class_name', '—')}` (U-Net decoder on a timm encoder) |",
+                f"| encoder | `{config.get('encoder_name', '—')}` (ImageNet-pretrained, frozen during training) |",
+                f"| decoder channels | {config.get('decoder_channels', '—')} |",
+            ]
+            if uses_encoder
+            else [
+                f"| class | `{config.get('_class_name', '—')}` (the pix2pix U-Net: {config.get('num_downs', '—')} "
+                f"down/up levels with skips, base width {config.get('base_channels', '—')}, dropout "
+                f"{config.get('dropout', 0)} in the decoder; trained from scratch) |",
+            ]
+        ),
         f"| input → output channels | {config.get('in_channels', '—')} → {config.get('out_channels', '—')} "
         + ("(L → ab)" if task == "colorize" else "(masked L + mask → L, ab)")
         + " |",
@@ -1522,7 +1541,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     p.add_argument(
         "--temperature-sweep",
-        default="1.0,0.6,0.38,0.25,0.15",
+        default=TEMPERATURE_SWEEP,
         help="for colour-bin models: also evaluate at these temperatures (comma-separated; "
         "'none' to skip) and tabulate them in the card and the zoo page",
     )
